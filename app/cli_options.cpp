@@ -1,0 +1,196 @@
+#include "app/cli_options.h"
+
+#include "core/architecture.h"
+#include "core/error.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace sq::cli {
+
+namespace {
+
+double parseDouble(const std::string& flag, const std::string& text)
+{
+    errno = 0;
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v))
+        throw Error(flag + ": expected a number, got '" + text + "'");
+    return v;
+}
+
+long long parseInteger(const std::string& flag, const std::string& text)
+{
+    long long v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+        throw Error(flag + ": expected a whole number, got '" + text + "'");
+    return v;
+}
+
+int parseInt(const std::string& flag, const std::string& text)
+{
+    const long long v = parseInteger(flag, text);
+    if (v < -2'000'000'000LL || v > 2'000'000'000LL)
+        throw Error(flag + ": " + text + " is out of range");
+    return static_cast<int>(v);
+}
+
+std::set<std::string> parseList(const std::string& text)
+{
+    std::set<std::string> out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty())
+            out.insert(item);
+    return out;
+}
+
+} // namespace
+
+Options parseOptions(const std::vector<std::string>& args)
+{
+    Options o;
+    TrainConfig& c = o.config;
+    using Setter = std::function<void(const std::string& flag, const std::string& value)>;
+    const std::map<std::string, Setter> valued = {
+        {"--dataset", [&](auto&, auto& v) { c.datasetDir = v; }},
+        {"--dataset-kind", [&](auto&, auto& v) { c.datasetKind = parseDatasetKind(v); }},
+        {"--train-limit", [&](auto& f, auto& v) { c.trainLimit = parseInt(f, v); }},
+        {"--test-limit", [&](auto& f, auto& v) { c.testLimit = parseInt(f, v); }},
+        {"--model", [&](auto&, auto& v) { c.model = v; }},
+        {"--arch", [&](auto&, auto& v) { c.arch = v; }},
+        {"--mode", [&](auto&, auto& v) { c.sq.mode = parseQuantMode(v); }},
+        {"--lambda", [&](auto& f, auto& v) { c.lambda = parseDouble(f, v); }},
+        {"--gamma", [&](auto& f, auto& v) { c.gamma = parseDouble(f, v); }},
+        {"--p", [&](auto& f, auto& v) { c.sq.p = parseInt(f, v); }},
+        {"--beta-switch", [&](auto& f, auto& v) { c.sq.betaSwitch = parseDouble(f, v); }},
+        {"--beta-init", [&](auto& f, auto& v) { c.sq.betaInit = parseDouble(f, v); }},
+        {"--keep-float", [&](auto&, auto& v) { c.sq.keepFloat = parseList(v); }},
+        {"--alpha-lr-mult", [&](auto& f, auto& v) { c.sq.alphaLrMultiplier = static_cast<float>(parseDouble(f, v)); }},
+        {"--beta-lr-mult", [&](auto& f, auto& v) { c.sq.betaLrMultiplier = static_cast<float>(parseDouble(f, v)); }},
+        {"--lambda-schedule", [&](auto&, auto& v) { c.lambdaSchedule.kind = parseLambdaScheduleKind(v); }},
+        {"--lambda-start", [&](auto& f, auto& v) { c.lambdaSchedule.start = static_cast<float>(parseDouble(f, v)); }},
+        {"--lambda-ramp-epochs", [&](auto& f, auto& v) { c.lambdaSchedule.rampEpochs = parseDouble(f, v); }},
+        {"--optimizer", [&](auto&, auto& v) { c.optimizer.kind = parseOptimizerKind(v); }},
+        {"--lr", [&](auto& f, auto& v) { c.learningRate = parseDouble(f, v); }},
+        {"--momentum", [&](auto& f, auto& v) { c.optimizer.momentum = static_cast<float>(parseDouble(f, v)); }},
+        {"--weight-decay", [&](auto& f, auto& v) { c.optimizer.weightDecay = static_cast<float>(parseDouble(f, v)); }},
+        {"--lr-schedule", [&](auto&, auto& v) { c.lrSchedule.kind = parseLrScheduleKind(v); }},
+        {"--lr-step-epochs", [&](auto& f, auto& v) { c.lrSchedule.stepEpochs = parseInt(f, v); }},
+        {"--lr-step-factor", [&](auto& f, auto& v) { c.lrSchedule.stepFactor = static_cast<float>(parseDouble(f, v)); }},
+        {"--batch", [&](auto& f, auto& v) { c.batchSize = parseInt(f, v); }},
+        {"--epochs", [&](auto& f, auto& v) { c.epochs = parseInt(f, v); }},
+        {"--commit-epochs", [&](auto& f, auto& v) { c.commitEpochs = parseInt(f, v); }},
+        {"--seed",
+         [&](auto& f, auto& v) {
+             const long long s = parseInteger(f, v);
+             if (s < 0)
+                 throw Error(f + ": must be >= 0, got " + v);
+             c.seed = static_cast<std::uint64_t>(s);
+         }},
+        {"--threads", [&](auto& f, auto& v) { c.threads = parseInt(f, v); }},
+        {"--recalibration-images", [&](auto& f, auto& v) { c.recalibrationImages = parseInt(f, v); }},
+        {"--snapshot-every", [&](auto& f, auto& v) { c.snapshotEveryBatches = parseInt(f, v); }},
+        {"--histogram-bins", [&](auto& f, auto& v) { c.histogramBins = parseInt(f, v); }},
+        {"--out", [&](auto&, auto& v) { o.outDir = v; }},
+    };
+
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string flag = args[i];
+        std::string value;
+        bool hasValue = false;
+        if (const auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+            value = flag.substr(eq + 1);
+            flag = flag.substr(0, eq);
+            hasValue = true;
+        }
+        if (flag == "--help" || flag == "-h") {
+            o.help = true;
+            continue;
+        }
+        if (flag == "--version") {
+            o.version = true;
+            continue;
+        }
+        if (flag == "--quiet") {
+            o.quiet = true;
+            continue;
+        }
+        const auto it = valued.find(flag);
+        if (it == valued.end())
+            throw Error(flag + ": unknown option (see sq-train --help)");
+        if (!hasValue) {
+            if (i + 1 >= args.size())
+                throw Error(flag + ": needs a value");
+            value = args[++i];
+        }
+        it->second(flag, value);
+    }
+    return o;
+}
+
+std::string helpText()
+{
+    std::string presets;
+    for (const auto& n : presetNames())
+        presets += (presets.empty() ? "" : ", ") + n;
+    return R"(Usage: sq-train [options]
+
+Trains a small network with Smart Quantization (adaptive binary-ternary quantization) and
+prints one line per epoch. Writes history.csv and summary.json into the output folder.
+
+Data
+  --dataset DIR              IDX (MNIST-style, plain or .gz) or CIFAR-10 binary folder
+                             (default: Fashion-MNIST from Debian's dataset-fashion-mnist)
+  --dataset-kind K           auto | idx | cifar10 (default auto)
+  --train-limit N            use the first N training images (default all)
+  --test-limit N             use the first N test images (default all)
+Model
+  --model NAME               preset: )" + presets + R"( (default mlp)
+  --arch TEXT                architecture text instead of a preset, e.g.
+                             "conv 32 3x3 pad 1, bn, relu, maxpool 2, dense 10"
+Quantization
+  --mode M                   float | binary | ternary | sq (default sq)
+  --lambda X                 regularization weight (default 1)
+  --gamma X                  memory pressure towards binary (default 0.003)
+  --p N                      regularizer power, 1 or 2 (default 2)
+  --beta-switch X            ternary while beta < X (default 3*pi/8 = 1.1781)
+  --beta-init X              initial beta (default 3*pi/8 + 0.01)
+  --keep-float LIST          layers kept in float32: names (dense1,conv2) or first,last
+  --alpha-lr-mult X          learning-rate multiplier for alpha (default 1)
+  --beta-lr-mult X           learning-rate multiplier for beta (default 1)
+  --lambda-schedule S        constant | linear | exp ramp to --lambda (default constant)
+  --lambda-start X           ramp start value (default 0.01)
+  --lambda-ramp-epochs X     ramp length in epochs (default 1)
+Optimization
+  --optimizer O              sgd | adam (default adam)
+  --lr X                     learning rate (default 0.001)
+  --momentum X               SGD momentum (default 0.9)
+  --weight-decay X           L2 weight decay on weights (default 0)
+  --lr-schedule S            constant | step | cosine (default constant)
+  --lr-step-epochs N         step schedule: epochs between drops (default 1)
+  --lr-step-factor X         step schedule: multiplier per drop (default 0.1)
+  --batch N                  mini-batch size (default 128)
+  --epochs N                 epochs (default 10)
+  --commit-epochs N          final epochs with frozen depths and STE (default 30%, at least 1)
+  --seed N                   random seed (default 0)
+  --threads N                CPU threads (default: all cores)
+Evaluation and output
+  --recalibration-images N   images used to re-estimate BatchNorm under q(w) (default 4096)
+  --snapshot-every N         history row every N batches (default 10)
+  --histogram-bins N         weight histogram bins (default 64)
+  --out DIR                  output folder (default runs/<model>-<mode>-<time>)
+  --quiet                    print only the final summary
+  --help, --version
+Options also accept --flag=value.
+)";
+}
+
+} // namespace sq::cli

@@ -1,0 +1,23 @@
+// Command-line options of sq-train: parsing into a TrainConfig, and the --help text.
+#pragma once
+
+#include "core/train_config.h"
+
+#include <string>
+#include <vector>
+
+namespace sq::cli {
+
+struct Options {
+    TrainConfig config;
+    std::string outDir; // empty: a fresh folder under runs/
+    bool quiet = false;
+    bool help = false;
+    bool version = false;
+};
+
+// Throws sq::Error naming the flag for unknown flags, missing or malformed values.
+Options parseOptions(const std::vector<std::string>& args);
+std::string helpText();
+
+} // namespace sq::cli

@@ -1,0 +1,144 @@
+// sq-train: trains one configuration headless and writes its run folder.
+#include "app/cli_options.h"
+
+#include "core/data/dataset.h"
+#include "core/error.h"
+#include "core/io/run_files.h"
+#include "core/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <string>
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int) { g_interrupted.store(true); }
+
+char decisionLetter(const std::string& decision)
+{
+    if (decision == "binary")
+        return 'B';
+    if (decision == "ternary")
+        return 'T';
+    return 'F';
+}
+
+std::string groupedNumber(unsigned long long v)
+{
+    std::string s = std::to_string(v);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+        s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+}
+
+void printEpoch(const sq::EpochRecord& r, int epochs)
+{
+    std::printf("epoch %3d/%d %-6s  ce %.4f  reg %.4f  train %6.2f%%  test float %6.2f%%  quant %6.2f%%  [",
+                r.epoch, epochs, sq::toString(r.phase), r.trainCrossEntropy, r.trainRegularizer,
+                100.0 * r.trainAccuracy, 100.0 * r.evaluation.floatAccuracy, 100.0 * r.evaluation.quantizedAccuracy);
+    for (std::size_t i = 0; i < r.layers.size(); ++i)
+        std::printf("%s%c", i ? " " : "", decisionLetter(r.layers[i].decision));
+    std::printf("]  %s weight bits  %.0f img/s\n", groupedNumber(r.memory.weightBits).c_str(), r.imagesPerSecond);
+    std::fflush(stdout);
+}
+
+void printSummary(const sq::Trainer& trainer)
+{
+    const auto& epochs = trainer.history().epochs;
+    if (epochs.empty())
+        return;
+    const sq::EpochRecord& r = epochs.back();
+    std::printf("\nlayer     weights   decision  bits  alpha     beta    zero-share  quant-error\n");
+    for (const auto& l : r.layers)
+        std::printf("%-8s %8zu   %-8s  %4d  %.5f  %.4f  %9.3f   %10.4f\n", l.name.c_str(), l.weights,
+                    l.decision.c_str(), l.bits, static_cast<double>(l.alpha), static_cast<double>(l.beta), l.shareZero,
+                    l.quantError);
+    std::printf("test accuracy: float %.2f%%, quantized %.2f%%\n", 100.0 * r.evaluation.floatAccuracy,
+                100.0 * r.evaluation.quantizedAccuracy);
+    std::printf("weight bits %s (float32 %s, %.1fx); model bits %s (%.1fx smaller than float32)\n",
+                groupedNumber(r.memory.weightBits).c_str(), groupedNumber(r.memory.floatWeightBits).c_str(),
+                r.memory.weightCompression(), groupedNumber(r.memory.modelBits).c_str(), r.memory.compression());
+}
+
+std::string defaultOutDir(const sq::TrainConfig& c)
+{
+    const std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+    return "runs/" + (c.arch.empty() ? c.model : std::string("custom")) + "-" + sq::toString(c.sq.mode) + "-" + stamp;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    sq::cli::Options options;
+    try {
+        options = sq::cli::parseOptions(std::vector<std::string>(argv + 1, argv + argc));
+        if (options.help) {
+            std::cout << sq::cli::helpText();
+            return 0;
+        }
+        if (options.version) {
+            std::cout << "sq-train " << SQ_VERSION << "\n";
+            return 0;
+        }
+        options.config.validate();
+    } catch (const sq::Error& e) {
+        std::cerr << "sq-train: " << e.what() << "\n";
+        return 2;
+    }
+
+    try {
+        sq::TrainConfig& config = options.config;
+        if (config.datasetDir.empty())
+            config.datasetDir = sq::defaultDatasetDir();
+        const std::string outDir = options.outDir.empty() ? defaultOutDir(config) : options.outDir;
+
+        const auto loadStart = std::chrono::steady_clock::now();
+        auto data = std::make_shared<const sq::DatasetSplits>(
+            sq::loadDataset(config.datasetDir, config.datasetKind, config.trainLimit, config.testLimit));
+        const double loadSeconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
+
+        sq::Trainer trainer(config, data);
+        if (!options.quiet) {
+            std::printf("sq-train %s: %s, %d train / %d test images (%dx%dx%d, loaded in %.1f s)\n", SQ_VERSION,
+                        config.datasetDir.c_str(), data->train.count, data->test.count, data->train.channels,
+                        data->train.height, data->train.width, loadSeconds);
+            std::printf("%s\n", trainer.model().summary().c_str());
+            std::printf("mode %s, lambda %g, gamma %g, p %d, %s lr %g, batch %d, %d epochs (%d commit), seed %llu, "
+                        "%d threads\n",
+                        sq::toString(config.sq.mode).c_str(), config.lambda, config.gamma, config.sq.p,
+                        sq::toString(config.optimizer.kind).c_str(), config.learningRate, config.batchSize,
+                        config.epochs, config.resolvedCommitEpochs(), static_cast<unsigned long long>(config.seed),
+                        config.resolvedThreads());
+            trainer.setEpochSink([&](const sq::EpochRecord& r) { printEpoch(r, config.epochs); });
+        }
+
+        std::signal(SIGINT, onInterrupt);
+        std::signal(SIGTERM, onInterrupt);
+        while (!trainer.finished() && !g_interrupted.load())
+            trainer.step();
+        if (g_interrupted.load())
+            std::printf("interrupted after %lld steps; writing what the run has so far\n",
+                        static_cast<long long>(trainer.stepCount()));
+
+        printSummary(trainer);
+        sq::writeRunFiles(outDir, trainer, config.datasetDir);
+        std::printf("wrote %s/history.csv and %s/summary.json\n", outDir.c_str(), outDir.c_str());
+        return g_interrupted.load() ? 130 : 0;
+    } catch (const sq::Error& e) {
+        std::cerr << "sq-train: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "sq-train: internal error: " << e.what() << "\n";
+        return 3;
+    }
+}

@@ -1,0 +1,307 @@
+#include "core/quant/sq_method.h"
+
+#include "core/error.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sq {
+
+QuantMode parseQuantMode(const std::string& text)
+{
+    if (text == "float")
+        return QuantMode::Float;
+    if (text == "binary")
+        return QuantMode::Binary;
+    if (text == "ternary")
+        return QuantMode::Ternary;
+    if (text == "sq")
+        return QuantMode::Sq;
+    throw Error("--mode: unknown mode '" + text + "' (expected float, binary, ternary or sq)");
+}
+
+std::string toString(QuantMode mode)
+{
+    switch (mode) {
+    case QuantMode::Float:
+        return "float";
+    case QuantMode::Binary:
+        return "binary";
+    case QuantMode::Ternary:
+        return "ternary";
+    case QuantMode::Sq:
+        return "sq";
+    }
+    return "sq";
+}
+
+namespace {
+
+Param scalarParam(const std::string& name, double value)
+{
+    Param p;
+    p.name = name;
+    p.decay = false;
+    p.value.resize({1});
+    p.grad.resize({1});
+    p.value[0] = static_cast<float>(value);
+    p.grad[0] = 0.0f;
+    return p;
+}
+
+float meanAbs(const Tensor& w)
+{
+    return std::max(kAlphaMin, static_cast<float>(w.vec().cwiseAbs().cast<double>().mean()));
+}
+
+} // namespace
+
+SqMethod::SqMethod(const Model& model, SqSettings settings) : settings_(std::move(settings))
+{
+    if (settings_.p != 1 && settings_.p != 2)
+        throw Error("--p: must be 1 or 2, got " + std::to_string(settings_.p));
+    if (!(settings_.betaInit >= kBetaMin && settings_.betaInit <= kBetaMax))
+        throw Error("--beta-init: must be in [pi/4, pi/2 - 1e-3] = [0.7854, 1.5698], got "
+                    + std::to_string(settings_.betaInit));
+    if (!(settings_.betaSwitch > kBetaMin && settings_.betaSwitch < kBetaMax))
+        throw Error("--beta-switch: must be inside (pi/4, pi/2 - 1e-3) = (0.7854, 1.5698), got "
+                    + std::to_string(settings_.betaSwitch));
+
+    const auto& targets = model.quantTargets();
+    std::set<std::string> unknown = settings_.keepFloat;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        const auto& t = targets[i];
+        Layer layer;
+        layer.target = t;
+        const bool first = i == 0;
+        const bool last = i + 1 == targets.size();
+        layer.keepFloat = settings_.keepFloat.count(t.name) || (first && settings_.keepFloat.count("first"))
+                          || (last && settings_.keepFloat.count("last"));
+        unknown.erase(t.name);
+        double beta = settings_.betaInit;
+        if (settings_.mode == QuantMode::Binary)
+            beta = kBetaMax;
+        else if (settings_.mode == QuantMode::Ternary)
+            beta = kBetaMin;
+        layer.alpha = scalarParam(t.name + ".alpha", meanAbs(t.weight->param.value));
+        layer.beta = scalarParam(t.name + ".beta", beta);
+        layers_.push_back(std::move(layer));
+    }
+    unknown.erase("first");
+    unknown.erase("last");
+    if (!unknown.empty()) {
+        std::string names;
+        for (const auto& t : targets)
+            names += (names.empty() ? "" : ", ") + t.name;
+        throw Error("--keep-float: no quantizable layer named '" + *unknown.begin() + "' (layers: " + names
+                    + ", or first/last)");
+    }
+}
+
+bool SqMethod::regularized(const Layer& layer) const
+{
+    return settings_.mode != QuantMode::Float && !layer.keepFloat;
+}
+
+std::vector<OptimParam> SqMethod::params()
+{
+    std::vector<OptimParam> out;
+    for (auto& layer : layers_) {
+        if (!regularized(layer))
+            continue;
+        out.push_back({&layer.alpha, settings_.alphaLrMultiplier});
+        if (settings_.mode == QuantMode::Sq)
+            out.push_back({&layer.beta, settings_.betaLrMultiplier});
+    }
+    return out;
+}
+
+SqMethod::Depth SqMethod::depthOf(const Layer& layer) const
+{
+    if (layer.keepFloat)
+        return Depth::Float;
+    if (committed_ && settings_.mode != QuantMode::Float)
+        return layer.committedDepth;
+    switch (settings_.mode) {
+    case QuantMode::Binary:
+        return Depth::Binary;
+    case QuantMode::Ternary:
+        return Depth::Ternary;
+    case QuantMode::Float: // post-training quantization at the depth beta points to
+    case QuantMode::Sq:
+        break;
+    }
+    return layer.beta.value[0] < settings_.betaSwitch ? Depth::Ternary : Depth::Binary;
+}
+
+SqMethod::Depth SqMethod::storageDepth(const Layer& layer) const
+{
+    return settings_.mode == QuantMode::Float ? Depth::Float : depthOf(layer);
+}
+
+SqShape SqMethod::shapeOf(const Layer& layer) const
+{
+    SqShape shape;
+    shape.alpha = layer.alpha.value[0];
+    shape.beta = layer.beta.value[0];
+    shape.p = settings_.p;
+    // Binary from the start (binary mode) or by decision (commit): exactly {-alpha, +alpha}.
+    shape.closedZeroBasin = depthOf(layer) == Depth::Binary && (settings_.mode == QuantMode::Binary || committed_);
+    return shape;
+}
+
+float SqMethod::alphaOf(const Layer& layer) const
+{
+    // Float mode trains no alpha; its post-training grid follows the weights.
+    return settings_.mode == QuantMode::Float ? meanAbs(layer.target.weight->param.value) : layer.alpha.value[0];
+}
+
+float SqMethod::quantizedDelta(const Layer& layer) const
+{
+    if (depthOf(layer) != Depth::Ternary)
+        return 0.0f;
+    return static_cast<float>(zeroBasinHalfWidth(alphaOf(layer), layer.beta.value[0], settings_.p));
+}
+
+void SqMethod::writeQuantized(Layer& layer) const
+{
+    QuantizableWeight& w = *layer.target.weight;
+    w.quantized.resize(w.param.value.shape());
+    const float alpha = alphaOf(layer);
+    const float delta = quantizedDelta(layer);
+    const float* src = w.param.value.data();
+    float* dst = w.quantized.data();
+    const std::size_t n = w.param.value.size();
+    if (depthOf(layer) == Depth::Binary)
+        for (std::size_t i = 0; i < n; ++i)
+            dst[i] = quantizeBinary(src[i], alpha);
+    else
+        for (std::size_t i = 0; i < n; ++i)
+            dst[i] = quantizeTernary(src[i], alpha, delta);
+}
+
+void SqMethod::beginStep()
+{
+    for (auto& layer : layers_) {
+        const bool ste = committed_ && regularized(layer);
+        if (ste)
+            writeQuantized(layer);
+        layer.target.weight->useQuantized = ste;
+    }
+}
+
+double SqMethod::endStep(double lambda, double gamma)
+{
+    double total = 0.0;
+    for (auto& layer : layers_) {
+        if (!regularized(layer))
+            continue;
+        QuantizableWeight& w = *layer.target.weight;
+        const std::size_t n = w.param.value.size();
+        double alphaGrad = 0.0;
+        if (committed_) {
+            // Straight-through: dL/dw = dL/dq as the layer computed it; dq/dalpha = q/alpha.
+            const float alpha = layer.alpha.value[0];
+            const float* g = w.param.grad.data();
+            const float* q = w.quantized.data();
+            for (std::size_t i = 0; i < n; ++i)
+                alphaGrad += static_cast<double>(g[i]) * (q[i] / alpha);
+        }
+        const SqLayerTerm term = sqLayerTerm(w.param.value.data(), n, shapeOf(layer), gamma, w.param.grad.data(),
+                                             static_cast<float>(lambda));
+        layer.alpha.grad[0] = static_cast<float>(alphaGrad + lambda * term.dAlpha);
+        const bool betaTrains = settings_.mode == QuantMode::Sq && !committed_;
+        layer.beta.grad[0] = betaTrains ? static_cast<float>(lambda * term.dBeta) : 0.0f;
+        total += term.value;
+    }
+    return lambda * total;
+}
+
+void SqMethod::afterOptimizerStep()
+{
+    for (auto& layer : layers_) {
+        float& alpha = layer.alpha.value[0];
+        alpha = std::max(alpha, kAlphaMin);
+        float& beta = layer.beta.value[0];
+        if (committed_ && regularized(layer))
+            // Frozen; undo the drift an optimizer's momentum would still apply.
+            beta = static_cast<float>(layer.committedDepth == Depth::Ternary ? kBetaMin : kBetaMax);
+        else
+            beta = std::clamp(beta, static_cast<float>(kBetaMin), static_cast<float>(kBetaMax));
+    }
+}
+
+void SqMethod::commit()
+{
+    if (committed_)
+        return;
+    for (auto& layer : layers_) {
+        if (!regularized(layer))
+            continue; // float layers (and float mode) have no depth to freeze
+        layer.committedDepth = depthOf(layer);
+        if (layer.committedDepth == Depth::Ternary)
+            layer.beta.value[0] = static_cast<float>(kBetaMin);
+        else if (layer.committedDepth == Depth::Binary)
+            layer.beta.value[0] = static_cast<float>(kBetaMax);
+    }
+    committed_ = true;
+}
+
+void SqMethod::setQuantizedForward(bool on)
+{
+    for (auto& layer : layers_) {
+        if (layer.keepFloat)
+            continue;
+        if (on)
+            writeQuantized(layer);
+        layer.target.weight->useQuantized = on;
+    }
+}
+
+std::vector<LayerQuantState> SqMethod::layerStates() const
+{
+    std::vector<LayerQuantState> states;
+    for (const auto& layer : layers_) {
+        LayerQuantState s;
+        const QuantizableWeight& w = *layer.target.weight;
+        s.name = layer.target.name;
+        s.description = layer.target.layer->describe();
+        s.weights = w.param.value.size();
+        s.keepFloat = layer.keepFloat;
+        s.committed = committed_ && regularized(layer);
+        const Depth stored = storageDepth(layer);
+        s.decision = stored == Depth::Float ? "float" : (stored == Depth::Binary ? "binary" : "ternary");
+        s.bits = stored == Depth::Float ? 32 : (stored == Depth::Binary ? 1 : 2);
+        s.alpha = alphaOf(layer);
+        s.beta = layer.beta.value[0];
+        s.delta = quantizedDelta(layer);
+        if (layer.keepFloat) {
+            states.push_back(std::move(s));
+            continue;
+        }
+        const bool ternary = depthOf(layer) == Depth::Ternary;
+        s.levels = ternary ? std::vector<float>{-s.alpha, 0.0f, s.alpha} : std::vector<float>{-s.alpha, s.alpha};
+        std::size_t negative = 0;
+        std::size_t zero = 0;
+        double err = 0.0;
+        double norm = 0.0;
+        const float* x = w.param.value.data();
+        for (std::size_t i = 0; i < s.weights; ++i) {
+            const float q = ternary ? quantizeTernary(x[i], s.alpha, s.delta) : quantizeBinary(x[i], s.alpha);
+            negative += q < 0.0f;
+            zero += q == 0.0f;
+            const double e = static_cast<double>(x[i]) - q;
+            err += e * e;
+            norm += static_cast<double>(x[i]) * x[i];
+        }
+        const double n = static_cast<double>(s.weights);
+        s.shareNegative = static_cast<double>(negative) / n;
+        s.shareZero = static_cast<double>(zero) / n;
+        s.sharePositive = 1.0 - s.shareNegative - s.shareZero;
+        s.quantError = norm > 0.0 ? err / norm : 0.0;
+        states.push_back(std::move(s));
+    }
+    return states;
+}
+
+} // namespace sq

@@ -1,0 +1,54 @@
+// Everything that defines a training run, with validation that names the offending parameter.
+#pragma once
+
+#include "core/data/dataset.h"
+#include "core/optimizer.h"
+#include "core/quant/sq_method.h"
+#include "core/schedule.h"
+
+#include <cstdint>
+#include <string>
+
+namespace sq {
+
+struct TrainConfig {
+    // Data
+    std::string datasetDir; // empty: defaultDatasetDir() (Fashion-MNIST)
+    DatasetKind datasetKind = DatasetKind::Auto;
+    int trainLimit = 0; // 0: the whole split
+    int testLimit = 0;
+
+    // Model: a preset name, or an architecture text that overrides it
+    std::string model = "mlp";
+    std::string arch;
+
+    // Quantization (SPEC §1)
+    SqSettings sq;
+    double lambda = 1.0;
+    double gamma = 3e-3;
+    LambdaSchedule lambdaSchedule;
+
+    // Optimization
+    OptimizerSettings optimizer;
+    double learningRate = 1e-3;
+    LrSchedule lrSchedule;
+    int batchSize = 128;
+    int epochs = 10;
+    int commitEpochs = -1; // -1: 30% of the epochs, at least 1
+    std::uint64_t seed = 0;
+    int threads = 0; // 0: every core
+
+    // Evaluation and reporting
+    int recalibrationImages = 4096; // training images used to re-estimate BatchNorm under q(w)
+    int evalBatchSize = 500;
+    int snapshotEveryBatches = 10;
+    int snapshotEveryMs = 250;
+    int histogramBins = 64;
+
+    int resolvedCommitEpochs() const;
+    int resolvedThreads() const;
+    // Throws sq::Error naming the parameter as its command-line flag, e.g. "--lr: must be > 0".
+    void validate() const;
+};
+
+} // namespace sq
