@@ -97,7 +97,7 @@ Options parseOptions(const std::vector<std::string>& args)
          }},
         {"--threads", [&](auto& f, auto& v) { c.threads = parseInt(f, v); }},
         {"--recalibration-images", [&](auto& f, auto& v) { c.recalibrationImages = parseInt(f, v); }},
-        {"--snapshot-every", [&](auto& f, auto& v) { c.snapshotEveryBatches = parseInt(f, v); }},
+        {"--history-every", [&](auto& f, auto& v) { c.historyEveryBatches = parseInt(f, v); }},
         {"--histogram-bins", [&](auto& f, auto& v) { c.histogramBins = parseInt(f, v); }},
         {"--out", [&](auto&, auto& v) { o.outDir = v; }},
     };
@@ -184,7 +184,7 @@ Optimization
   --threads N                CPU threads (default: all cores)
 Evaluation and output
   --recalibration-images N   images used to re-estimate BatchNorm under q(w) (default 4096)
-  --snapshot-every N         history row every N batches (default 10)
+  --history-every N          in-memory history row every N batches (default 20)
   --histogram-bins N         weight histogram bins (default 64)
   --out DIR                  output folder (default runs/<model>-<mode>-<time>)
   --quiet                    print only the final summary

@@ -1,4 +1,4 @@
-// Float32 tensors: a shape and a contiguous, 64-byte-aligned, row-major buffer (batch first).
+// Float32 tensors: a shape and a contiguous, SIMD-aligned, row-major buffer (batch first).
 #pragma once
 
 #include <Eigen/Core>
@@ -11,10 +11,10 @@
 namespace sq {
 
 using MatrixRM = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatrixMap = Eigen::Map<MatrixRM, Eigen::Aligned64>;
-using ConstMatrixMap = Eigen::Map<const MatrixRM, Eigen::Aligned64>;
-using VectorMap = Eigen::Map<Eigen::VectorXf, Eigen::Aligned64>;
-using ConstVectorMap = Eigen::Map<const Eigen::VectorXf, Eigen::Aligned64>;
+using MatrixMap = Eigen::Map<MatrixRM, Eigen::AlignedMax>;
+using ConstMatrixMap = Eigen::Map<const MatrixRM, Eigen::AlignedMax>;
+using VectorMap = Eigen::Map<Eigen::VectorXf, Eigen::AlignedMax>;
+using ConstVectorMap = Eigen::Map<const Eigen::VectorXf, Eigen::AlignedMax>;
 
 // A tensor of any rank; activations are (N, C, H, W) or (N, F), weights as their layer defines.
 // resize() keeps the allocation when the element count does not grow, so layers can reuse

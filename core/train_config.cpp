@@ -83,6 +83,7 @@ void TrainConfig::validate() const
 
     requireInt("--recalibration-images", recalibrationImages, 0, 100'000'000);
     requireInt("--eval-batch", evalBatchSize, 1, 65536);
+    requireInt("--history-every", historyEveryBatches, 1, 1'000'000);
     requireInt("--snapshot-every", snapshotEveryBatches, 1, 1'000'000);
     requireInt("--snapshot-ms", snapshotEveryMs, 1, 3'600'000);
     requireInt("--histogram-bins", histogramBins, 8, 4096);

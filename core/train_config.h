@@ -41,8 +41,10 @@ struct TrainConfig {
     // Evaluation and reporting
     int recalibrationImages = 4096; // training images used to re-estimate BatchNorm under q(w)
     int evalBatchSize = 500;
-    int snapshotEveryBatches = 10;
-    int snapshotEveryMs = 250;
+    int historyEveryBatches = 20; // a history row every N batches (deterministic)
+    // Snapshots for live views: every N batches or T milliseconds, whichever comes first.
+    int snapshotEveryBatches = 100;
+    int snapshotEveryMs = 200;
     int histogramBins = 64;
 
     int resolvedCommitEpochs() const;

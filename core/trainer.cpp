@@ -150,7 +150,7 @@ bool Trainer::step()
     thisEpoch_.add(loss.loss, reg, loss.correct, n, seconds);
 
     const bool epochDone = trainBatches_.position() >= batchesPerEpoch_;
-    if (step_ % config_.snapshotEveryBatches == 0)
+    if (step_ % config_.historyEveryBatches == 0)
         recordStep();
     if (epochDone) {
         endEpoch();
@@ -198,7 +198,7 @@ void Trainer::recordStep()
     r.lambda = lambda_;
     r.gamma = gamma_;
     r.learningRate = lr_;
-    for (const auto& s : method_->layerStates()) {
+    for (const auto& s : method_->layerStates(false)) {
         r.alpha.push_back(s.alpha);
         r.beta.push_back(s.beta);
     }

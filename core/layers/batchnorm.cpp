@@ -133,6 +133,8 @@ void BatchNorm::forward(const Tensor& in, Tensor& out, Pass pass)
     if (pass == Pass::Recalibrate) {
         ++recalibrationBatches_;
         factor = 1.0 / recalibrationBatches_;
+    } else {
+        recalibrationBatches_ = 0; // the statistics are an exponential average again, not a plain one
     }
     runMean = ((1.0 - factor) * runMean.cast<double>() + factor * mean_).cast<float>();
     runVar = ((1.0 - factor) * runVar.cast<double>() + factor * unbiased).cast<float>();

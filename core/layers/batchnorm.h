@@ -12,8 +12,8 @@ namespace sq {
 // - Pass::Eval: the running statistics.
 // - Pass::Recalibrate: normalises like Train, and the running statistics become the plain average of
 //   the batch statistics seen since resetRunningStats() (PyTorch's momentum=None). Without a reset,
-//   the current running statistics count as recalibrationBatches() earlier batches; with 0 (the
-//   initial state) the first recalibration batch simply replaces them.
+//   the current running statistics count as recalibrationBatches() earlier batches; that count is
+//   0 initially and after a Train pass, so the first recalibration batch then replaces them.
 class BatchNorm final : public Layer {
 public:
     explicit BatchNorm(int channels, float momentum = 0.1f, float eps = 1e-5f);

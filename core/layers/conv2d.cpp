@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <omp.h>
+
 namespace sq {
 
 namespace {
@@ -14,6 +16,14 @@ namespace {
 constexpr Eigen::Index kTargetColumns = 2048;
 // ...but never so many that the unfolded chunk outgrows a few MB (patch rows can be 512 * 9).
 constexpr Eigen::Index kMaxChunkFloats = Eigen::Index{1} << 21;
+// Chunks are what the threads share out, so a batch is cut into at least this many. The chunking
+// does not depend on the thread count, and each chunk's weight gradient is kept apart and the parts
+// summed in chunk order: a batch computed on several threads gives bit-identical results to the
+// same batch on one thread.
+constexpr int kMinChunks = 8;
+// Multiply-adds below which a batch stays on one thread: waking the other threads costs more than
+// it saves on small batches (and far more when the cores are busy with other work).
+constexpr double kMinParallelWork = 4.0e6;
 
 // The output positions o (along one axis) whose input coordinate o * stride - padding + offset
 // falls inside [0, size): a contiguous range [lo, hi), empty when lo == hi.
@@ -110,7 +120,9 @@ Conv2D::Geometry Conv2D::geometry(const Tensor& in) const
     g.patch = Eigen::Index{in_} * kernel_ * kernel_;
     Eigen::Index chunk = (kTargetColumns + g.pixels - 1) / g.pixels;
     chunk = std::min(chunk, std::max<Eigen::Index>(1, kMaxChunkFloats / (g.patch * g.pixels)));
-    g.chunk = static_cast<int>(std::clamp<Eigen::Index>(chunk, 1, std::max(g.n, 1)));
+    chunk = std::min<Eigen::Index>(chunk, (g.n + kMinChunks - 1) / kMinChunks);
+    g.chunk = static_cast<int>(std::max<Eigen::Index>(chunk, 1));
+    g.chunks = (g.n + g.chunk - 1) / g.chunk;
     return g;
 }
 
@@ -123,16 +135,28 @@ const Tensor& Conv2D::checkedWeight() const
     return w;
 }
 
-void Conv2D::im2col(const Tensor& in, int first, int count, const Geometry& g)
+int Conv2D::prepareWorkspaces(const Geometry& g)
+{
+    const double work = static_cast<double>(g.n) * static_cast<double>(g.pixels) * static_cast<double>(g.patch) * out_;
+    const int threads = work < kMinParallelWork ? 1 : std::max(1, std::min(omp_get_max_threads(), g.chunks));
+    if (workspaces_.size() < static_cast<std::size_t>(threads))
+        workspaces_.resize(static_cast<std::size_t>(threads));
+    const int cols = static_cast<int>(g.chunk * g.pixels);
+    // Sized here, outside the parallel loop, where an exception could still propagate.
+    for (int t = 0; t < threads; ++t) {
+        Workspace& ws = workspaces_[static_cast<std::size_t>(t)];
+        ws.col.resize({static_cast<int>(g.patch), cols});
+        ws.chunk.resize({out_, cols});
+    }
+    return threads;
+}
+
+void Conv2D::im2col(const Tensor& in, int first, int count, const Geometry& g, float* col) const
 {
     const Eigen::Index cols = count * g.pixels;
-    col_.resize({static_cast<int>(g.patch), static_cast<int>(cols)});
     const Eigen::Index plane = Eigen::Index{g.h} * g.w;
     const float* src = in.data() + Eigen::Index{first} * in_ * plane;
-    float* col = col_.data();
     const int k = kernel_;
-    // Every row of col_ is written by exactly one iteration, so the rows split across threads freely.
-#pragma omp parallel for schedule(static) if (g.patch * cols >= (Eigen::Index{1} << 16))
     for (Eigen::Index row = 0; row < g.patch; ++row) {
         const int c = static_cast<int>(row / (k * k));
         const int ki = static_cast<int>(row / k % k);
@@ -163,16 +187,12 @@ void Conv2D::im2col(const Tensor& in, int first, int count, const Geometry& g)
     }
 }
 
-void Conv2D::col2im(Tensor& gradIn, int first, int count, const Geometry& g) const
+void Conv2D::col2im(const float* col, int first, int count, const Geometry& g, Tensor& gradIn) const
 {
     const Eigen::Index cols = count * g.pixels;
     const Eigen::Index plane = Eigen::Index{g.h} * g.w;
     float* dstBase = gradIn.data() + Eigen::Index{first} * in_ * plane;
-    const float* col = col_.data();
     const int k = kernel_;
-    // Rows of different input channels land on different planes; rows of one channel overlap, so
-    // the channels split across threads and each channel's rows run in order.
-#pragma omp parallel for schedule(static) if (g.patch * cols >= (Eigen::Index{1} << 16))
     for (int c = 0; c < in_; ++c) {
         for (int ki = 0; ki < k; ++ki) {
             const ValidRange rows = validRange(ki, g.h, g.oh, stride_, padding_);
@@ -204,26 +224,33 @@ void Conv2D::col2im(Tensor& gradIn, int first, int count, const Geometry& g) con
     }
 }
 
+// Chunks of samples go to the threads; inside the parallel loop Eigen's products run single-threaded
+// (Eigen does not nest parallelism), which scales better than splitting each product across
+// threads: no synchronisation inside the loop, and im2col/col2im run in parallel too.
 void Conv2D::forward(const Tensor& in, Tensor& out, Pass /*pass*/)
 {
     const Geometry g = geometry(in);
     out.resize({g.n, out_, g.oh, g.ow});
     const ConstMatrixMap w(checkedWeight().data(), out_, g.patch);
+    const int threads = prepareWorkspaces(g);
     const float* bias = bias_.value.data();
-    for (int first = 0; first < g.n; first += g.chunk) {
+#pragma omp parallel for schedule(dynamic) num_threads(threads) if (threads > 1)
+    for (int chunk = 0; chunk < g.chunks; ++chunk) {
+        Workspace& ws = workspaces_[static_cast<std::size_t>(omp_get_thread_num())];
+        const int first = chunk * g.chunk;
         const int count = std::min(g.chunk, g.n - first);
-        im2col(in, first, count, g);
-        chunk_.resize({out_, static_cast<int>(count * g.pixels)});
-        chunk_.matrix().noalias() = w * col_.matrix();
-        // The GEMM yields (out, sample * pixels); the activations are (sample, out, pixels).
         const Eigen::Index cols = count * g.pixels;
+        im2col(in, first, count, g, ws.col.data());
+        MatrixMap y(ws.chunk.data(), out_, cols);
+        y.noalias() = w * ConstMatrixMap(ws.col.data(), g.patch, cols);
+        // The product is (out, sample * pixels); the activations are (sample, out, pixels).
         for (int s = 0; s < count; ++s) {
-            float* y = out.data() + (Eigen::Index{first} + s) * out_ * g.pixels;
-            for (int o = 0; o < out_; ++o, y += g.pixels) {
-                const float* from = chunk_.data() + o * cols + s * g.pixels;
+            float* to = out.data() + (Eigen::Index{first} + s) * out_ * g.pixels;
+            for (int o = 0; o < out_; ++o, to += g.pixels) {
+                const float* from = ws.chunk.data() + o * cols + s * g.pixels;
                 const float b = bias[o];
                 for (Eigen::Index p = 0; p < g.pixels; ++p)
-                    y[p] = from[p] + b;
+                    to[p] = from[p] + b;
             }
         }
     }
@@ -238,37 +265,63 @@ void Conv2D::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
                     + std::to_string(g.n) + ", " + std::to_string(out_) + ", " + std::to_string(g.oh) + ", "
                     + std::to_string(g.ow) + ")");
     const ConstMatrixMap w(checkedWeight().data(), out_, g.patch);
-    auto gradW = weight_.param.grad.matrix();
+
     auto gradB = bias_.grad.vec();
     gradB.setZero();
-    if (g.n == 0)
-        gradW.setZero(); // no chunk below would write it
-    if (gradIn) {
-        gradIn->resize(in.shape());
-        gradIn->setZero();
+    for (int s = 0; s < g.n; ++s)
+        gradB += Eigen::Map<const MatrixRM>(gradOut.data() + Eigen::Index{s} * out_ * g.pixels, out_, g.pixels)
+                     .rowwise()
+                     .sum();
+
+    const int threads = prepareWorkspaces(g);
+    const Eigen::Index weightSize = out_ * g.patch;
+    // A single chunk writes the weight gradient directly; several each write their own part.
+    float* parts = weight_.param.grad.data();
+    if (g.chunks > 1) {
+        weightGradParts_.resize({g.chunks, out_, static_cast<int>(g.patch)});
+        parts = weightGradParts_.data();
     }
-    for (int first = 0; first < g.n; first += g.chunk) {
+    if (gradIn)
+        gradIn->resize(in.shape());
+    const Eigen::Index inSample = static_cast<Eigen::Index>(in.sampleSize());
+#pragma omp parallel for schedule(dynamic) num_threads(threads) if (threads > 1)
+    for (int chunk = 0; chunk < g.chunks; ++chunk) {
+        Workspace& ws = workspaces_[static_cast<std::size_t>(omp_get_thread_num())];
+        const int first = chunk * g.chunk;
         const int count = std::min(g.chunk, g.n - first);
         const Eigen::Index cols = count * g.pixels;
-        // Recomputing the unfolded input is cheap next to the GEMMs and saves keeping a copy of
-        // every chunk (which would be k*k times the input) from the forward pass.
-        im2col(in, first, count, g);
-        chunk_.resize({out_, static_cast<int>(cols)});
+        // Recomputing the unfolded input is cheap next to the products, and spares keeping every
+        // chunk (k * k times the input) from the forward pass.
+        im2col(in, first, count, g, ws.col.data());
         for (int s = 0; s < count; ++s) {
             const float* from = gradOut.data() + (Eigen::Index{first} + s) * out_ * g.pixels;
             for (int o = 0; o < out_; ++o, from += g.pixels)
-                std::copy(from, from + g.pixels, chunk_.data() + o * cols + s * g.pixels);
+                std::copy(from, from + g.pixels, ws.chunk.data() + o * cols + s * g.pixels);
         }
-        const auto gy = chunk_.matrix();
-        gradB += gy.rowwise().sum();
-        if (first == 0)
-            gradW.noalias() = gy * col_.matrix().transpose();
-        else
-            gradW.noalias() += gy * col_.matrix().transpose();
+        const ConstMatrixMap gy(ws.chunk.data(), out_, cols);
+        Eigen::Map<MatrixRM> part(parts + chunk * weightSize, out_, g.patch);
+        part.noalias() = gy * ConstMatrixMap(ws.col.data(), g.patch, cols).transpose();
         if (gradIn) {
-            // col_ is no longer needed: it becomes the gradient of the unfolded input.
-            col_.matrix().noalias() = w.transpose() * gy;
-            col2im(*gradIn, first, count, g);
+            // The unfolded input is no longer needed: its buffer takes the unfolded input gradient.
+            MatrixMap(ws.col.data(), g.patch, cols).noalias() = w.transpose() * gy;
+            float* samples = gradIn->data() + Eigen::Index{first} * inSample;
+            std::fill(samples, samples + count * inSample, 0.0f);
+            col2im(ws.col.data(), first, count, g, *gradIn);
+        }
+    }
+
+    auto gradW = weight_.param.grad.matrix();
+    if (g.n == 0) {
+        gradW.setZero();
+    } else if (g.chunks > 1) {
+        // Summed in chunk order, so the result does not depend on which thread did which chunk.
+        const Eigen::Index rows = out_;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+        for (Eigen::Index o = 0; o < rows; ++o) {
+            auto row = gradW.row(o);
+            row = Eigen::Map<const MatrixRM>(parts + o * g.patch, 1, g.patch);
+            for (int chunk = 1; chunk < g.chunks; ++chunk)
+                row += Eigen::Map<const MatrixRM>(parts + chunk * weightSize + o * g.patch, 1, g.patch);
         }
     }
 }

@@ -39,14 +39,22 @@ private:
         Eigen::Index pixels = 0;   // oh * ow: columns contributed by one sample
         Eigen::Index patch = 0;    // in * k * k: rows of the unfolded input
         int chunk = 0;             // samples unfolded together
+        int chunks = 0;            // ceil(n / chunk)
+    };
+    // One thread's scratch space, sized for a whole chunk before the parallel loop starts.
+    struct Workspace {
+        Tensor col;   // (patch, chunk * pixels): the unfolded input, then its gradient in backward
+        Tensor chunk; // (out, chunk * pixels): one chunk's output, or its gathered output gradient
     };
 
     Geometry geometry(const Tensor& in) const;
     const Tensor& checkedWeight() const;
-    // Unfolds samples [first, first + count) of `in` into col_ (patch x count * pixels).
-    void im2col(const Tensor& in, int first, int count, const Geometry& g);
-    // Folds col_ back, adding every patch entry onto the input pixel it was read from.
-    void col2im(Tensor& gradIn, int first, int count, const Geometry& g) const;
+    // Threads for `chunks` chunks, with a workspace each.
+    int prepareWorkspaces(const Geometry& g);
+    // Unfolds samples [first, first + count) of `in` into col (patch x count * pixels).
+    void im2col(const Tensor& in, int first, int count, const Geometry& g, float* col) const;
+    // Folds col back, adding every patch entry onto the input pixel it was read from.
+    void col2im(const float* col, int first, int count, const Geometry& g, Tensor& gradIn) const;
 
     int in_;
     int out_;
@@ -56,9 +64,9 @@ private:
     QuantizableWeight weight_;
     Param bias_;
 
-    // Workspaces, kept between batches so a warmed-up layer does not allocate.
-    Tensor col_;   // unfolded input of one chunk; in backward then overwritten by its gradient
-    Tensor chunk_; // (out, count * pixels): output of one chunk, or the gathered output gradient
+    // Kept between batches so that a warmed-up layer does not allocate.
+    std::vector<Workspace> workspaces_;
+    Tensor weightGradParts_; // (chunks, out, patch): each chunk's share of the weight gradient
 };
 
 } // namespace sq

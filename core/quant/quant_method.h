@@ -55,7 +55,9 @@ public:
     // float weights (false). The next beginStep() restores what training needs.
     virtual void setQuantizedForward(bool on) = 0;
 
-    virtual std::vector<LayerQuantState> layerStates() const = 0;
+    // With statistics = false the per-weight passes (shares, quantization error) are skipped,
+    // for callers that need only the decisions and scalars on the training hot path.
+    virtual std::vector<LayerQuantState> layerStates(bool statistics = true) const = 0;
 };
 
 } // namespace sq

@@ -258,7 +258,7 @@ void SqMethod::setQuantizedForward(bool on)
     }
 }
 
-std::vector<LayerQuantState> SqMethod::layerStates() const
+std::vector<LayerQuantState> SqMethod::layerStates(bool statistics) const
 {
     std::vector<LayerQuantState> states;
     for (const auto& layer : layers_) {
@@ -272,15 +272,17 @@ std::vector<LayerQuantState> SqMethod::layerStates() const
         const Depth stored = storageDepth(layer);
         s.decision = stored == Depth::Float ? "float" : (stored == Depth::Binary ? "binary" : "ternary");
         s.bits = stored == Depth::Float ? 32 : (stored == Depth::Binary ? 1 : 2);
-        s.alpha = alphaOf(layer);
+        // Float mode's alpha is mean|w|, a pass over the weights: only computed when asked for.
+        s.alpha = statistics || settings_.mode != QuantMode::Float ? alphaOf(layer) : 0.0f;
         s.beta = layer.beta.value[0];
         s.delta = quantizedDelta(layer);
-        if (layer.keepFloat) {
+        const bool ternary = depthOf(layer) == Depth::Ternary;
+        if (!layer.keepFloat)
+            s.levels = ternary ? std::vector<float>{-s.alpha, 0.0f, s.alpha} : std::vector<float>{-s.alpha, s.alpha};
+        if (layer.keepFloat || !statistics) {
             states.push_back(std::move(s));
             continue;
         }
-        const bool ternary = depthOf(layer) == Depth::Ternary;
-        s.levels = ternary ? std::vector<float>{-s.alpha, 0.0f, s.alpha} : std::vector<float>{-s.alpha, s.alpha};
         std::size_t negative = 0;
         std::size_t zero = 0;
         double err = 0.0;

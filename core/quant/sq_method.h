@@ -39,7 +39,7 @@ public:
     void commit() override;
     bool committed() const override { return committed_; }
     void setQuantizedForward(bool on) override;
-    std::vector<LayerQuantState> layerStates() const override;
+    std::vector<LayerQuantState> layerStates(bool statistics = true) const override;
 
     const SqSettings& settings() const { return settings_; }
 

@@ -11,8 +11,12 @@
 
 #include <QtTest>
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <numeric>
 
@@ -39,7 +43,7 @@ Tensor randomTensor(std::vector<int> shape, Rng& rng, float lo = -1.0f, float hi
     return t;
 }
 
-// Index of the largest |a - b| and whether it is within tol; the message names the place.
+// Whether |a - b| <= tol everywhere; if not, the message names the worst place.
 bool near(const Tensor& a, const Tensor& b, double tol, QByteArray* message)
 {
     if (a.shape() != b.shape()) {
@@ -234,13 +238,17 @@ private slots:
 
     // ---- forward values ----------------------------------------------------------------------
     void denseKnownForward();
+    void reluAndFlattenKnown();
     void convKnownForward_data();
     void convKnownForward();
     void convMultiChannelKnownForward();
     void convMatchesDirectConvolution_data();
     void convMatchesDirectConvolution();
+    void convThreadCountInvariant();
     void maxPoolKnownForwardAndBackward();
     void maxPoolEvalKeepsTrainArgmax();
+    void maxPoolPropagatesNaN();
+    void maxPoolThreadCountInvariant();
     void batchNormKnownBatch();
     void batchNormSpatialKnownBatch();
     void batchNormEvalUsesRunningStats();
@@ -500,6 +508,25 @@ void TestLayers::denseKnownForward()
     VERIFY_NEAR(out, makeTensor({2, 2}, {6.5f, -1, -0.5f, -4}), 0.0);
 }
 
+void TestLayers::reluAndFlattenKnown()
+{
+    ReLU relu;
+    const Tensor input = makeTensor({1, 2, 1, 3}, {-1.5f, 0.0f, 2.0f, 3.0f, -0.25f, 0.5f});
+    Tensor out, gradIn;
+    relu.forward(input, out, Pass::Train);
+    VERIFY_NEAR(out, makeTensor({1, 2, 1, 3}, {0, 0, 2, 3, 0, 0.5f}), 0.0);
+    // The derivative at exactly 0 is taken as 0, as in PyTorch.
+    relu.backward(input, out, makeTensor({1, 2, 1, 3}, {1, 2, 3, 4, 5, 6}), &gradIn);
+    VERIFY_NEAR(gradIn, makeTensor({1, 2, 1, 3}, {0, 0, 3, 4, 0, 6}), 0.0);
+
+    Flatten flatten;
+    QCOMPARE(flatten.outputShape({2, 1, 3}), std::vector<int>{6});
+    flatten.forward(input, out, Pass::Train);
+    VERIFY_NEAR(out, makeTensor({1, 6}, {-1.5f, 0.0f, 2.0f, 3.0f, -0.25f, 0.5f}), 0.0);
+    flatten.backward(input, out, makeTensor({1, 6}, {1, 2, 3, 4, 5, 6}), &gradIn);
+    VERIFY_NEAR(gradIn, makeTensor({1, 2, 1, 3}, {1, 2, 3, 4, 5, 6}), 0.0);
+}
+
 void TestLayers::convKnownForward_data()
 {
     // All-ones 1-channel kernels, zero bias, on the 4x4 input 1..16 (row-major): each output is
@@ -603,6 +630,36 @@ void TestLayers::convMatchesDirectConvolution()
     }
 }
 
+// A batch big enough for Conv2D to share its chunks out between threads: the results must match
+// the direct convolution, a gradient check, and be bit-identical to a single-threaded run.
+void TestLayers::convThreadCountInvariant()
+{
+    Rng rng(39);
+    Conv2D conv(16, 16, 3, 1, 1);
+    conv.initialize(rng);
+    const Tensor input = randomTensor({32, 16, 12, 12}, rng);
+    const Tensor gradOut = randomTensor({32, 16, 12, 12}, rng);
+    const int savedThreads = omp_get_max_threads();
+    Tensor out[2], gradIn[2], gradW[2], gradB[2];
+    for (int run = 0; run < 2; ++run) {
+        omp_set_num_threads(run == 0 ? 1 : 2);
+        conv.forward(input, out[run], Pass::Train);
+        conv.backward(input, out[run], gradOut, &gradIn[run]);
+        gradW[run] = conv.params()[0]->grad;
+        gradB[run] = conv.params()[1]->grad;
+    }
+    GradCheckOptions options = linearOptions();
+    options.maxCoordinates = 40;
+    const auto check = checkLayerGradients(conv, input, options); // with 2 threads
+    omp_set_num_threads(savedThreads);
+    VERIFY_GRADIENTS(check);
+    VERIFY_NEAR(out[0], directConv(input, conv.params()[0]->value, conv.params()[1]->value, 1, 1), 1e-5);
+    VERIFY_NEAR(out[1], out[0], 0.0);
+    VERIFY_NEAR(gradIn[1], gradIn[0], 0.0);
+    VERIFY_NEAR(gradW[1], gradW[0], 0.0);
+    VERIFY_NEAR(gradB[1], gradB[0], 0.0);
+}
+
 void TestLayers::maxPoolKnownForwardAndBackward()
 {
     MaxPool2D pool(2);
@@ -649,6 +706,48 @@ void TestLayers::maxPoolEvalKeepsTrainArgmax()
     Tensor gradIn;
     pool.backward(trained, out, out, &gradIn);
     VERIFY_NEAR(gradIn, expected, 0.0);
+}
+
+// A NaN must not be hidden by a larger neighbour: a diverging network should show NaN.
+void TestLayers::maxPoolPropagatesNaN()
+{
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (int size : {2, 3}) { // 2 (stride 2) takes the 2x2 fast path, 3 the general one
+        MaxPool2D pool(size);
+        for (int at : {0, 1, 4}) { // inside the first window either way
+            Tensor input = makeTensor({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+            input[static_cast<std::size_t>(at)] = nan;
+            Tensor out;
+            pool.forward(input, out, Pass::Train);
+            QVERIFY2(std::isnan(out[0]), qPrintable(QString("size %1, NaN at %2").arg(size).arg(at)));
+        }
+    }
+    MaxPool2D pool(2);
+    Tensor out;
+    pool.forward(makeTensor({1, 1, 2, 2}, {1, nan, 3, 2}), out, Pass::Eval);
+    QVERIFY(std::isnan(out[0]));
+}
+
+// Large batches are pooled on several threads, plane by plane.
+void TestLayers::maxPoolThreadCountInvariant()
+{
+    Rng rng(44);
+    const Tensor input = randomTensor({8, 16, 48, 48}, rng); // above the one-thread limit
+    const int savedThreads = omp_get_max_threads();
+    for (int size : {2, 3}) {
+        MaxPool2D pool(size);
+        Tensor out[2], gradIn[2];
+        for (int run = 0; run < 2; ++run) {
+            omp_set_num_threads(run == 0 ? 1 : 2);
+            pool.forward(input, out[run], Pass::Train);
+            pool.backward(input, out[run], out[run], &gradIn[run]);
+        }
+        omp_set_num_threads(savedThreads);
+        VERIFY_NEAR(out[1], out[0], 0.0);
+        VERIFY_NEAR(gradIn[1], gradIn[0], 0.0);
+        // Each window's maximum routed back to itself: gradIn holds exactly the pooled values.
+        QCOMPARE(gradIn[0].vec().cwiseAbs().sum(), out[0].vec().cwiseAbs().sum());
+    }
 }
 
 void TestLayers::batchNormKnownBatch()
@@ -784,14 +883,22 @@ void TestLayers::batchNormRecalibrateAverages()
     VERIFY_NEAR(bn.runningMean(), expectedMean, 1e-5);
     VERIFY_NEAR(bn.runningVar(), expectedVar, 1e-5);
 
-    // Without a reset, the first recalibration batch of a fresh layer replaces the initial (0, 1).
+    // Without a reset, the first recalibration batch of a fresh layer, or after a Train pass,
+    // replaces the running statistics.
     BatchNorm fresh(3);
-    fresh.forward(batches[1], out, Pass::Recalibrate);
-    for (int c = 0; c < 3; ++c) {
-        double mean = 0.0, var = 0.0;
-        channelStats(batches[1], c, true, &mean, &var);
-        QVERIFY(std::fabs(fresh.runningMean()[static_cast<std::size_t>(c)] - mean) < 1e-5);
-        QVERIFY(std::fabs(fresh.runningVar()[static_cast<std::size_t>(c)] - var) < 1e-5);
+    for (int round = 0; round < 2; ++round) {
+        if (round == 1) {
+            fresh.forward(batches[0], out, Pass::Train);
+            QCOMPARE(fresh.recalibrationBatches(), 0);
+        }
+        fresh.forward(batches[1], out, Pass::Recalibrate);
+        QCOMPARE(fresh.recalibrationBatches(), 1);
+        for (int c = 0; c < 3; ++c) {
+            double mean = 0.0, var = 0.0;
+            channelStats(batches[1], c, true, &mean, &var);
+            QVERIFY(std::fabs(fresh.runningMean()[static_cast<std::size_t>(c)] - mean) < 1e-5);
+            QVERIFY(std::fabs(fresh.runningVar()[static_cast<std::size_t>(c)] - var) < 1e-5);
+        }
     }
 }
 

@@ -26,6 +26,7 @@ TrainConfig smallConfig()
     c.threads = 1;
     c.learningRate = 3e-3;
     c.recalibrationImages = 256;
+    c.historyEveryBatches = 4;
     c.snapshotEveryBatches = 4;
     c.histogramBins = 32;
     return c;
