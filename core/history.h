@@ -1,6 +1,7 @@
 // The run history kept in memory: a row per snapshot, a row per epoch, and every live change.
 #pragma once
 
+#include "core/history_events.h"
 #include "core/snapshot.h"
 
 #include <cstdint>
@@ -8,15 +9,6 @@
 #include <vector>
 
 namespace sq {
-
-// A user's live change of a hyperparameter (it overrides that parameter's schedule from then on).
-struct ControlEvent {
-    std::int64_t step = 0;
-    double epochsElapsed = 0.0;
-    std::string parameter; // "lambda", "gamma", "lr"
-    double from = 0.0;
-    double to = 0.0;
-};
 
 struct StepRecord {
     std::int64_t step = 0;

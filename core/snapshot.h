@@ -1,6 +1,7 @@
 // The immutable picture of a training run that the trainer hands to views, CLI and tests.
 #pragma once
 
+#include "core/history_events.h"
 #include "core/quant/quant_method.h"
 
 #include <cstdint>
@@ -54,8 +55,11 @@ struct Snapshot {
     int epochs = 0;
     int batchInEpoch = 0;        // batches done in the current epoch
     int batchesPerEpoch = 0;
+    double epochsElapsed = 0.0;  // the time axis of every live plot (fractional epochs)
     Phase phase = Phase::Search;
+    int commitStartEpoch = 0;    // epochs before the commit phase begins (== epochs: no commit)
     bool finished = false;
+    bool paused = false;
 
     double elapsedSeconds = 0.0; // training time (pauses excluded)
     double etaSeconds = 0.0;
@@ -71,6 +75,8 @@ struct Snapshot {
     double learningRate = 0.0;
 
     std::optional<Evaluation> lastEvaluation;
+    int evaluatedEpochs = 0;     // epochs whose evaluation has happened (lastEvaluation is the latest)
+    std::vector<ControlEvent> events; // every live change so far, for marking the time plots
     MemoryReport memory;
     std::vector<LayerSnapshot> layers;
 };

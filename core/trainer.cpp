@@ -324,9 +324,10 @@ std::shared_ptr<const Snapshot> Trainer::makeSnapshot()
     s->finished = finished_;
     s->epoch = finished_ ? config_.epochs - 1 : epoch_;
     s->batchInEpoch = finished_ ? batchesPerEpoch_ : (epochStarted_ ? trainBatches_.position() : 0);
-    s->phase = finished_ ? Phase::Commit : phase();
-    if (finished_ && config_.resolvedCommitEpochs() == 0)
-        s->phase = Phase::Search;
+    s->epochsElapsed = finished_ ? config_.epochs : epochsElapsed();
+    s->commitStartEpoch = config_.epochs - config_.resolvedCommitEpochs();
+    s->phase = s->epoch >= s->commitStartEpoch ? Phase::Commit : Phase::Search;
+    s->paused = controls_->paused();
     s->elapsedSeconds = trainSeconds_ + evalSeconds_;
 
     const std::int64_t remaining = s->totalSteps - step_;
@@ -346,6 +347,8 @@ std::shared_ptr<const Snapshot> Trainer::makeSnapshot()
     s->gamma = gamma_;
     s->learningRate = lr_;
     s->lastEvaluation = lastEvaluation_;
+    s->evaluatedEpochs = static_cast<int>(history_.epochs.size());
+    s->events = history_.events;
 
     const auto states = method_->layerStates();
     s->memory = memoryReport(*model_, states);

@@ -1,5 +1,7 @@
 // sq-train as a user runs it: help, version, refusals with a clear message and exit code, and a
 // short run that writes its run folder.
+#include "support/idx_fixture.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -25,41 +27,6 @@ Result runTrainer(const QStringList& args)
         p.kill();
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
             QString::fromUtf8(p.readAllStandardError())};
-}
-
-void writeBigEndian(QByteArray& b, quint32 v)
-{
-    for (int s = 24; s >= 0; s -= 8)
-        b.append(static_cast<char>((v >> s) & 0xff));
-}
-
-// A small IDX dataset of 8x8 images whose class is the bright row, easy enough to learn at once.
-void writeIdxDataset(const QString& dir, int train, int test)
-{
-    auto write = [&](const QString& prefix, int count) {
-        QByteArray images;
-        QByteArray labels;
-        writeBigEndian(images, 0x00000803);
-        writeBigEndian(images, static_cast<quint32>(count));
-        writeBigEndian(images, 8);
-        writeBigEndian(images, 8);
-        writeBigEndian(labels, 0x00000801);
-        writeBigEndian(labels, static_cast<quint32>(count));
-        for (int i = 0; i < count; ++i) {
-            const int label = (i * 7) % 10 % 4;
-            labels.append(static_cast<char>(label));
-            for (int r = 0; r < 8; ++r)
-                for (int c = 0; c < 8; ++c)
-                    images.append(static_cast<char>(r == 2 * label ? 200 + (i + c) % 50 : (i * 31 + c * 17) % 60));
-        }
-        QFile fi(dir + "/" + prefix + "-images-idx3-ubyte");
-        QFile fl(dir + "/" + prefix + "-labels-idx1-ubyte");
-        QVERIFY(fi.open(QIODevice::WriteOnly) && fl.open(QIODevice::WriteOnly));
-        fi.write(images);
-        fl.write(labels);
-    };
-    write("train", train);
-    write("t10k", test);
 }
 
 } // namespace
@@ -125,7 +92,7 @@ void TestCli::missingDataset()
     QVERIFY2(r.err.contains(missing), qPrintable(r.err));
     QVERIFY(!QDir(dir.filePath("out")).exists()); // nothing written
 
-    writeIdxDataset(dir.path(), 64, 16);
+    QVERIFY(sq::testing::writeIdxDataset(dir.path(), 64, 16));
     const Result model = runTrainer({"--dataset", dir.path(), "--model", "alexnet", "--out", dir.filePath("out")});
     QCOMPARE(model.exitCode, 1);
     QVERIFY2(model.err.contains("--model: unknown model 'alexnet'"), qPrintable(model.err));
@@ -135,7 +102,7 @@ void TestCli::missingDataset()
 void TestCli::shortRunWritesRunFolder()
 {
     QTemporaryDir dir;
-    writeIdxDataset(dir.path(), 512, 128);
+    QVERIFY(sq::testing::writeIdxDataset(dir.path(), 512, 128));
     const QString out = dir.filePath("run");
     const Result r = runTrainer({"--dataset", dir.path(), "--arch", "dense 32, bn, relu, dense 10", "--mode", "sq",
                                  "--epochs", "3", "--commit-epochs", "1", "--batch", "32", "--lr", "0.003",

@@ -1,0 +1,171 @@
+// The training worker seen from the GUI thread: snapshots arrive (latest wins), live controls
+// reach the engine at the next batch, pause/resume/stop/step behave, failures are reported,
+// and shutting down mid-training ends the thread cleanly.
+#include "support/idx_fixture.h"
+#include "ui/training_controller.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace sq;
+using namespace sq::ui;
+using State = TrainingController::State;
+
+namespace {
+
+TrainConfig tinyConfig(const QString& dir, int epochs)
+{
+    TrainConfig c;
+    c.datasetDir = dir.toStdString();
+    c.arch = "dense 32, bn, relu, dense 10";
+    c.epochs = epochs;
+    c.commitEpochs = 1;
+    c.batchSize = 16;
+    c.threads = 1;
+    c.recalibrationImages = 128;
+    c.snapshotEveryBatches = 2;
+    return c;
+}
+
+} // namespace
+
+class TestSession : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void runDeliversSnapshotsAndFinishes();
+    void lambdaFromGuiAppliesAtNextBatch();
+    void pauseResumeStop();
+    void stepBatchAndEpoch();
+    void badDatasetFails();
+    void shutdownMidTraining();
+    void restartQuicklyIgnoresOldRun();
+
+private:
+    QTemporaryDir dir_;
+};
+
+void TestSession::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    QVERIFY(testing::writeIdxDataset(dir_.path(), 2048, 256));
+}
+
+void TestSession::runDeliversSnapshotsAndFinishes()
+{
+    TrainingController controller;
+    QSignalSpy snapshots(&controller, &TrainingController::snapshot);
+    QSignalSpy states(&controller, &TrainingController::stateChanged);
+    controller.start(tinyConfig(dir_.path(), 2));
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Finished, 60000);
+    QVERIFY(snapshots.count() >= 2);
+    const auto last = controller.latestSnapshot();
+    QVERIFY(last);
+    QVERIFY(last->finished);
+    QCOMPARE(last->evaluatedEpochs, 2);
+    QVERIFY(last->lastEvaluation->quantizedAccuracy > 0.5);
+    // Snapshots never go backwards even though the GUI may skip some.
+    std::int64_t previous = -1;
+    for (const auto& args : snapshots) {
+        const auto s = args.at(0).value<std::shared_ptr<const Snapshot>>();
+        QVERIFY(s->step >= previous);
+        previous = s->step;
+    }
+    QVERIFY(states.count() >= 3); // loading, running, finished
+}
+
+void TestSession::lambdaFromGuiAppliesAtNextBatch()
+{
+    TrainingController controller;
+    controller.start(tinyConfig(dir_.path(), 2), true);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Paused, 30000);
+    controller.stepBatch();
+    QTRY_VERIFY_WITH_TIMEOUT(controller.latestSnapshot() && controller.latestSnapshot()->step == 1, 10000);
+    QCOMPARE(controller.latestSnapshot()->lambda, 1.0);
+    controller.setLambda(4.5);
+    controller.stepBatch();
+    QTRY_VERIFY_WITH_TIMEOUT(controller.latestSnapshot()->step == 2, 10000);
+    const auto s = controller.latestSnapshot();
+    QCOMPARE(s->lambda, 4.5);
+    QCOMPARE(s->events.size(), std::size_t(1));
+    QCOMPARE(s->events[0].step, std::int64_t(1));
+    QCOMPARE(s->events[0].to, 4.5);
+}
+
+void TestSession::pauseResumeStop()
+{
+    TrainingController controller;
+    controller.start(tinyConfig(dir_.path(), 500));
+    QTRY_VERIFY_WITH_TIMEOUT(controller.latestSnapshot() && controller.latestSnapshot()->step > 10, 30000);
+    controller.pause();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Paused, 10000);
+    const std::int64_t frozen = controller.latestSnapshot()->step;
+    QVERIFY(controller.latestSnapshot()->paused);
+    QTest::qWait(150);
+    QCOMPARE(controller.latestSnapshot()->step, frozen);
+    controller.resume();
+    QCOMPARE(controller.state(), State::Running);
+    QTRY_VERIFY_WITH_TIMEOUT(controller.latestSnapshot()->step > frozen + 5, 30000);
+    controller.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Stopped, 10000);
+    QVERIFY(!controller.latestSnapshot()->finished);
+}
+
+void TestSession::stepBatchAndEpoch()
+{
+    TrainingController controller;
+    controller.start(tinyConfig(dir_.path(), 3), true);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Paused, 30000);
+    QCOMPARE(controller.latestSnapshot()->step, std::int64_t(0));
+    controller.stepBatch();
+    controller.stepBatch();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.latestSnapshot()->step, std::int64_t(2), 10000);
+    controller.stepEpoch();
+    const std::int64_t perEpoch = controller.latestSnapshot()->batchesPerEpoch;
+    QTRY_COMPARE_WITH_TIMEOUT(controller.latestSnapshot()->step, perEpoch, 30000);
+    QCOMPARE(controller.latestSnapshot()->evaluatedEpochs, 1);
+    QCOMPARE(controller.state(), State::Paused);
+    controller.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Stopped, 10000);
+}
+
+void TestSession::badDatasetFails()
+{
+    TrainingController controller;
+    QSignalSpy failures(&controller, &TrainingController::failed);
+    TrainConfig c = tinyConfig(dir_.filePath("missing"), 1);
+    controller.start(c);
+    QTRY_COMPARE_WITH_TIMEOUT(failures.count(), 1, 10000);
+    QVERIFY(failures.at(0).at(0).toString().contains(dir_.filePath("missing")));
+    QCOMPARE(controller.state(), State::Failed);
+    // Still usable: a good run afterwards works.
+    controller.start(tinyConfig(dir_.path(), 1));
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Finished, 60000);
+}
+
+void TestSession::shutdownMidTraining()
+{
+    auto controller = std::make_unique<TrainingController>();
+    controller->start(tinyConfig(dir_.path(), 1000));
+    QTRY_VERIFY_WITH_TIMEOUT(controller->latestSnapshot() && controller->latestSnapshot()->step > 3, 30000);
+    QCOMPARE(controller->state(), State::Running);
+    controller.reset(); // destructor: stop at the next batch, join the thread (ASan checks for leaks)
+    QVERIFY(true);
+}
+
+void TestSession::restartQuicklyIgnoresOldRun()
+{
+    TrainingController controller;
+    for (int i = 0; i < 5; ++i) {
+        controller.start(tinyConfig(dir_.path(), 1000));
+        QTest::qWait(5);
+    }
+    controller.start(tinyConfig(dir_.path(), 1));
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Finished, 60000);
+    QCOMPARE(controller.latestSnapshot()->epochs, 1);
+}
+
+QTEST_GUILESS_MAIN(TestSession)
+#include "test_session.moc"

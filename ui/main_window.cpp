@@ -1,0 +1,423 @@
+#include "ui/main_window.h"
+
+#include "ui/depth_view.h"
+#include "ui/histogram_heatmap_view.h"
+#include "ui/histogram_view.h"
+#include "ui/log_slider_field.h"
+#include "ui/memory_view.h"
+#include "ui/metrics_view.h"
+#include "ui/regularizer_view.h"
+#include "ui/run_setup_panel.h"
+#include "ui/theme.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QScrollArea>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyleFactory>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+namespace sq::ui {
+
+namespace {
+
+QString duration(double seconds)
+{
+    const int s = static_cast<int>(seconds + 0.5);
+    return s >= 3600 ? QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10, QLatin1Char('0'))
+                     : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+
+QString stateName(TrainingController::State state)
+{
+    switch (state) {
+    case TrainingController::State::Idle:
+        return QObject::tr("Ready");
+    case TrainingController::State::Loading:
+        return QObject::tr("Loading data…");
+    case TrainingController::State::Running:
+        return QObject::tr("Training");
+    case TrainingController::State::Paused:
+        return QObject::tr("Paused");
+    case TrainingController::State::Finished:
+        return QObject::tr("Finished");
+    case TrainingController::State::Stopped:
+        return QObject::tr("Stopped");
+    case TrainingController::State::Failed:
+        return QObject::tr("Failed");
+    }
+    return {};
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), controller_(new TrainingController(this))
+{
+    setWindowTitle(tr("SQ Explorer"));
+    setObjectName(QStringLiteral("mainWindow"));
+    setAcceptDrops(true);
+    setDockOptions(AnimatedDocks | AllowTabbedDocks | AllowNestedDocks);
+    resize(1500, 950);
+
+    createViews();
+    createControls();
+    createActions();
+    createMenus();
+
+    stateLabel_ = new QLabel(stateName(TrainingController::State::Idle));
+    throughputLabel_ = new QLabel;
+    progress_ = new QProgressBar;
+    progress_->setMinimumWidth(360);
+    progress_->setRange(0, 1000);
+    progress_->setValue(0);
+    progress_->setFormat(tr("no run yet"));
+    progress_->setTextVisible(true);
+    statusBar()->addWidget(stateLabel_);
+    statusBar()->addPermanentWidget(throughputLabel_);
+    statusBar()->addPermanentWidget(progress_);
+
+    connect(controller_, &TrainingController::snapshot, this, &MainWindow::showSnapshot);
+    connect(controller_, &TrainingController::stateChanged, this, &MainWindow::updateState);
+    connect(controller_, &TrainingController::failed, this, &MainWindow::showError);
+    connect(controller_, &TrainingController::runStarted, this, [this] {
+        histograms_->clear();
+        heatmap_->clear();
+        depth_->clear();
+        metrics_->clear();
+        memory_->clear();
+        snapshotsShown_ = 0;
+        latest_.reset();
+    });
+
+    defaultState_ = saveState();
+    restoreLayout();
+    updateState(TrainingController::State::Idle);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createViews()
+{
+    histograms_ = new HistogramView;
+    setCentralWidget(histograms_);
+    heatmap_ = new HistogramHeatmapView;
+    depth_ = new DepthView;
+    metrics_ = new MetricsView;
+    memory_ = new MemoryView;
+    regularizer_ = new RegularizerView;
+
+    QDockWidget* depth = addDock(tr("Depth decisions"), QStringLiteral("depthDock"), depth_, Qt::RightDockWidgetArea);
+    QDockWidget* metrics = addDock(tr("Training metrics"), QStringLiteral("metricsDock"), metrics_, Qt::RightDockWidgetArea);
+    QDockWidget* memory = addDock(tr("Memory"), QStringLiteral("memoryDock"), memory_, Qt::RightDockWidgetArea);
+    QDockWidget* heatmap = addDock(tr("Histogram over time"), QStringLiteral("heatmapDock"), heatmap_, Qt::BottomDockWidgetArea);
+    QDockWidget* regularizer = addDock(tr("Regularizer explorer"), QStringLiteral("regularizerDock"), regularizer_,
+                                       Qt::BottomDockWidgetArea);
+    tabifyDockWidget(metrics, memory);
+    tabifyDockWidget(heatmap, regularizer);
+    metrics->raise();
+    heatmap->raise();
+    resizeDocks({depth, metrics}, {480, 480}, Qt::Horizontal);
+    resizeDocks({heatmap}, {300}, Qt::Vertical);
+
+    connect(histograms_, &HistogramView::selectedLayerChanged, this, [this](int layer) {
+        heatmap_->setSelectedLayer(layer);
+        if (latest_ && layer >= 0 && layer < static_cast<int>(latest_->layers.size()))
+            regularizer_->showLayer(latest_->layers[static_cast<std::size_t>(layer)].state);
+    });
+}
+
+QDockWidget* MainWindow::addDock(const QString& title, const QString& name, QWidget* content, Qt::DockWidgetArea area)
+{
+    auto* dock = new QDockWidget(title, this);
+    dock->setObjectName(name);
+    dock->setWidget(content);
+    addDockWidget(area, dock);
+    docks_ << dock;
+    return dock;
+}
+
+void MainWindow::createControls()
+{
+    setup_ = new RunSetupPanel;
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(setup_);
+    scroll->setWidgetResizable(true);
+    scroll->setMinimumWidth(330);
+    QDockWidget* setupDock = addDock(tr("Run setup"), QStringLiteral("setupDock"), scroll, Qt::LeftDockWidgetArea);
+    connect(setup_, &RunSetupPanel::browseDatasetRequested, this, &MainWindow::browseDataset);
+
+    auto* live = new QWidget;
+    auto* layout = new QVBoxLayout(live);
+    lambda_ = new LogSliderField(tr("λ regularization"), 1e-3, 100.0, 1e6);
+    gamma_ = new LogSliderField(tr("γ memory pressure"), 1e-4, 0.1, 10.0);
+    learningRate_ = new LogSliderField(tr("learning rate"), 1e-5, 0.1, 100.0);
+    layout->addWidget(lambda_);
+    layout->addWidget(gamma_);
+    layout->addWidget(learningRate_);
+    layout->addStretch();
+    lambda_->showValue(1.0);
+    gamma_->showValue(3e-3);
+    learningRate_->showValue(1e-3);
+    connect(lambda_, &LogSliderField::valueChanged, controller_, &TrainingController::setLambda);
+    connect(gamma_, &LogSliderField::valueChanged, controller_, &TrainingController::setGamma);
+    connect(learningRate_, &LogSliderField::valueChanged, controller_, &TrainingController::setLearningRate);
+    QDockWidget* liveDock = addDock(tr("Live controls"), QStringLiteral("liveDock"), live, Qt::LeftDockWidgetArea);
+    splitDockWidget(setupDock, liveDock, Qt::Vertical);
+}
+
+void MainWindow::createActions()
+{
+    auto* toolbar = addToolBar(tr("Run"));
+    toolbar->setObjectName(QStringLiteral("runToolbar"));
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    auto add = [this, toolbar](const QString& text, const QKeySequence& key, const QString& tip, auto slot) {
+        auto* action = new QAction(text, this);
+        action->setShortcut(key);
+        action->setToolTip(QStringLiteral("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
+        connect(action, &QAction::triggered, this, slot);
+        toolbar->addAction(action);
+        return action;
+    };
+    start_ = add(tr("Start"), QKeySequence(Qt::Key_F5), tr("Start a new run with the setup on the left"),
+                 [this] { startTraining(false); });
+    pause_ = add(tr("Pause"), QKeySequence(Qt::Key_F6), tr("Pause or resume training"), [this] {
+        if (controller_->state() == TrainingController::State::Paused)
+            controller_->resume();
+        else
+            controller_->pause();
+    });
+    stop_ = add(tr("Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5), tr("Stop the run"), [this] { controller_->stop(); });
+    toolbar->addSeparator();
+    stepBatch_ = add(tr("Step batch"), QKeySequence(Qt::Key_F10), tr("Train one batch (paused or before a run)"), [this] {
+        if (controller_->state() == TrainingController::State::Paused)
+            controller_->stepBatch();
+        else if (!controller_->busy())
+            startTraining(true);
+    });
+    stepEpoch_ = add(tr("Step epoch"), QKeySequence(Qt::Key_F11), tr("Train one epoch (paused)"),
+                     [this] { controller_->stepEpoch(); });
+    toolbar->addSeparator();
+    presentation_ = add(tr("Presentation"), QKeySequence(Qt::Key_F9), tr("Large fonts and thick lines for projectors"),
+                        [this](bool on) { setPresentation(on); });
+    presentation_->setCheckable(true);
+    dark_ = add(tr("Dark"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), tr("Dark palette"),
+                [this](bool on) { setDark(on); });
+    dark_->setCheckable(true);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open dataset folder…"), QKeySequence::Open, this, &MainWindow::browseDataset);
+    file->addSeparator();
+    file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addActions({start_, pause_, stop_});
+    run->addSeparator();
+    run->addActions({stepBatch_, stepEpoch_});
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addActions({presentation_, dark_});
+    view->addSeparator();
+    for (QDockWidget* dock : docks_)
+        view->addAction(dock->toggleViewAction());
+    view->addSeparator();
+    view->addAction(tr("Reset layout"), this, &MainWindow::resetLayout);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("About SQ Explorer"), this, [this] {
+        QMessageBox::about(this, tr("About SQ Explorer"),
+                           tr("<b>SQ Explorer %1</b><p>Smart Quantization (adaptive binary-ternary quantization, "
+                              "Razani et al., CVPR 2021 Workshops): every layer decides during training whether "
+                              "it is stored with 1 or 2 bits per weight.</p>")
+                               .arg(QStringLiteral(SQ_VERSION)));
+    });
+}
+
+QList<QWidget*> MainWindow::views() const
+{
+    return {histograms_, heatmap_, depth_, metrics_, memory_, regularizer_};
+}
+
+bool MainWindow::startTraining(bool paused)
+{
+    const std::optional<TrainConfig> config = setup_->config();
+    if (!config) {
+        showError(tr("The run setup has invalid fields; their reasons are shown next to them."));
+        return false;
+    }
+    lastError_.clear();
+    lambda_->showValue(config->lambda);
+    gamma_->showValue(config->gamma);
+    learningRate_->showValue(config->learningRate);
+    setWindowTitle(tr("SQ Explorer — %1 · %2 · %3")
+                       .arg(config->arch.empty() ? QString::fromStdString(config->model) : tr("custom"),
+                            QString::fromStdString(toString(config->sq.mode)),
+                            QFileInfo(QString::fromStdString(config->datasetDir)).fileName()));
+    controller_->start(*config, paused);
+    return true;
+}
+
+void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot)
+{
+    latest_ = snapshot;
+    ++snapshotsShown_;
+    histograms_->addSnapshot(snapshot);
+    heatmap_->addSnapshot(snapshot);
+    depth_->addSnapshot(snapshot);
+    metrics_->addSnapshot(snapshot);
+    memory_->addSnapshot(snapshot);
+    if (snapshotsShown_ == 1 && !snapshot->layers.empty())
+        regularizer_->showLayer(snapshot->layers.front().state);
+    lambda_->showValue(snapshot->lambda);
+    gamma_->showValue(snapshot->gamma);
+    learningRate_->showValue(snapshot->learningRate);
+    updateProgress(*snapshot);
+}
+
+void MainWindow::updateProgress(const Snapshot& s)
+{
+    const double done = s.totalSteps ? static_cast<double>(s.step) / static_cast<double>(s.totalSteps) : 0.0;
+    progress_->setValue(static_cast<int>(1000 * done));
+    QString text = tr("epoch %1/%2 · batch %3/%4 · %5")
+                       .arg(s.epoch + 1)
+                       .arg(s.epochs)
+                       .arg(s.batchInEpoch)
+                       .arg(s.batchesPerEpoch)
+                       .arg(s.phase == Phase::Commit ? tr("commit") : tr("search"));
+    if (!s.finished && s.step > 0)
+        text += tr(" · ETA %1").arg(duration(s.etaSeconds));
+    progress_->setFormat(text);
+    if (s.imagesPerSecond > 0)
+        throughputLabel_->setText(tr("%L1 images/s").arg(s.imagesPerSecond, 0, 'f', 0));
+}
+
+void MainWindow::updateState(TrainingController::State state)
+{
+    using State = TrainingController::State;
+    stateLabel_->setText(stateName(state) + (state == State::Failed && !lastError_.isEmpty() ? QStringLiteral(": ") + lastError_ : QString()));
+    const bool active = state == State::Running || state == State::Paused || state == State::Loading;
+    start_->setEnabled(!active && setup_->isValid());
+    pause_->setEnabled(state == State::Running || state == State::Paused);
+    pause_->setText(state == State::Paused ? tr("Resume") : tr("Pause"));
+    stop_->setEnabled(active);
+    stepBatch_->setEnabled(state == State::Paused || !active);
+    stepEpoch_->setEnabled(state == State::Paused);
+    setup_->setEnabled(!active);
+    connect(setup_, &RunSetupPanel::validityChanged, start_, [this](bool valid) {
+        start_->setEnabled(valid && !controller_->busy() && controller_->state() != TrainingController::State::Paused);
+    }, Qt::UniqueConnection);
+}
+
+void MainWindow::showError(const QString& message)
+{
+    lastError_ = message;
+    stateLabel_->setText(tr("Error: %1").arg(message));
+    statusBar()->showMessage(message, 15000);
+    // Non-modal: the window stays usable and no nested event loop starts.
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("SQ Explorer"), message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setObjectName(QStringLiteral("errorDialog"));
+    box->open();
+}
+
+void MainWindow::setPresentation(bool on)
+{
+    Theme::instance().setPresentation(on);
+    QFont font = QApplication::font();
+    font.setPointSize(on ? 14 : 10);
+    QApplication::setFont(font);
+    // Less chrome: the setup form and the menu bar step aside; F9 brings them back.
+    if (QDockWidget* setup = findChild<QDockWidget*>(QStringLiteral("setupDock")))
+        setup->setVisible(!on);
+    menuBar()->setVisible(!on);
+    presentation_->setChecked(on);
+}
+
+void MainWindow::setDark(bool on)
+{
+    Theme::instance().setDark(on);
+    if (on) {
+        QPalette p;
+        p.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x31));
+        p.setColor(QPalette::WindowText, QColor(0xe8, 0xe8, 0xe8));
+        p.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
+        p.setColor(QPalette::AlternateBase, QColor(0x2b, 0x2d, 0x31));
+        p.setColor(QPalette::Text, QColor(0xe8, 0xe8, 0xe8));
+        p.setColor(QPalette::Button, QColor(0x3a, 0x3c, 0x40));
+        p.setColor(QPalette::ButtonText, QColor(0xe8, 0xe8, 0xe8));
+        p.setColor(QPalette::Highlight, QColor(0x56, 0xb4, 0xe9));
+        p.setColor(QPalette::HighlightedText, Qt::black);
+        p.setColor(QPalette::ToolTipBase, QColor(0x3a, 0x3c, 0x40));
+        p.setColor(QPalette::ToolTipText, QColor(0xe8, 0xe8, 0xe8));
+        p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+        p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+        QApplication::setPalette(p);
+    } else {
+        QApplication::setPalette(QApplication::style()->standardPalette());
+    }
+    dark_->setChecked(on);
+    QSettings().setValue(QStringLiteral("dark"), on);
+}
+
+void MainWindow::browseDataset()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open an IDX or CIFAR-10 folder"), setup_->datasetDir());
+    if (!dir.isEmpty())
+        setup_->setDatasetDir(dir);
+}
+
+void MainWindow::restoreLayout()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (settings.value(QStringLiteral("dark"), false).toBool())
+        setDark(true);
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(defaultState_);
+    for (QDockWidget* dock : docks_)
+        dock->show();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    controller_->shutdown(); // stops the worker at its next batch and joins its thread
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    const auto urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && QFileInfo(urls.front().toLocalFile()).isDir())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QString dir = event->mimeData()->urls().front().toLocalFile();
+    setup_->setDatasetDir(dir);
+    statusBar()->showMessage(tr("Dataset: %1").arg(dir), 5000);
+    event->acceptProposedAction();
+}
+
+} // namespace sq::ui

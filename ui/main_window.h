@@ -1,0 +1,105 @@
+// The explorer window: setup and live controls on the left, the views in docks, run commands in
+// the toolbar, progress and throughput in the status bar.
+#pragma once
+
+#include "core/snapshot.h"
+#include "ui/training_controller.h"
+
+#include <QMainWindow>
+
+#include <memory>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QProgressBar;
+
+namespace sq::ui {
+
+class DepthView;
+class HistogramHeatmapView;
+class HistogramView;
+class LogSliderField;
+class MemoryView;
+class MetricsView;
+class RegularizerView;
+class RunSetupPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Starts a run with the form's settings (paused: ready to step). False if the form is invalid.
+    bool startTraining(bool paused = false);
+
+    RunSetupPanel* setupPanel() const { return setup_; }
+    TrainingController* controller() const { return controller_; }
+    LogSliderField* lambdaControl() const { return lambda_; }
+    LogSliderField* gammaControl() const { return gamma_; }
+    QList<QWidget*> views() const;
+    QString lastError() const { return lastError_; }
+    int snapshotsShown() const { return snapshotsShown_; }
+
+    QAction* startAction() const { return start_; }
+    QAction* pauseAction() const { return pause_; }
+    QAction* stopAction() const { return stop_; }
+    QAction* stepBatchAction() const { return stepBatch_; }
+    QAction* stepEpochAction() const { return stepEpoch_; }
+    QAction* presentationAction() const { return presentation_; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void createViews();
+    void createControls();
+    void createActions();
+    void createMenus();
+    void restoreLayout();
+    void resetLayout();
+    void showSnapshot(std::shared_ptr<const Snapshot> snapshot);
+    void updateState(TrainingController::State state);
+    void updateProgress(const Snapshot& s);
+    void showError(const QString& message);
+    void setPresentation(bool on);
+    void setDark(bool on);
+    void browseDataset();
+    QDockWidget* addDock(const QString& title, const QString& name, QWidget* content, Qt::DockWidgetArea area);
+
+    TrainingController* controller_;
+    RunSetupPanel* setup_ = nullptr;
+    LogSliderField* lambda_ = nullptr;
+    LogSliderField* gamma_ = nullptr;
+    LogSliderField* learningRate_ = nullptr;
+
+    HistogramView* histograms_ = nullptr;
+    HistogramHeatmapView* heatmap_ = nullptr;
+    DepthView* depth_ = nullptr;
+    MetricsView* metrics_ = nullptr;
+    MemoryView* memory_ = nullptr;
+    RegularizerView* regularizer_ = nullptr;
+    QList<QDockWidget*> docks_;
+    QByteArray defaultState_;
+
+    QAction* start_ = nullptr;
+    QAction* pause_ = nullptr;
+    QAction* stop_ = nullptr;
+    QAction* stepBatch_ = nullptr;
+    QAction* stepEpoch_ = nullptr;
+    QAction* presentation_ = nullptr;
+    QAction* dark_ = nullptr;
+
+    QLabel* stateLabel_ = nullptr;
+    QLabel* throughputLabel_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QString lastError_;
+    int snapshotsShown_ = 0;
+    std::shared_ptr<const Snapshot> latest_;
+};
+
+} // namespace sq::ui

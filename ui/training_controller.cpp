@@ -1,0 +1,167 @@
+#include "ui/training_controller.h"
+
+#include "ui/training_session.h"
+
+#include <QMetaObject>
+#include <QThread>
+
+namespace sq::ui {
+
+TrainingController::TrainingController(QObject* parent) : QObject(parent), controls_(std::make_shared<Controls>())
+{
+    qRegisterMetaType<std::shared_ptr<const sq::Snapshot>>();
+    qRegisterMetaType<std::shared_ptr<const sq::DatasetSplits>>();
+    qRegisterMetaType<sq::ui::TrainingController::State>();
+}
+
+TrainingController::~TrainingController() { shutdown(); }
+
+void TrainingController::shutdown()
+{
+    if (!thread_)
+        return;
+    controls_->requestStop(); // the worker returns at its next batch boundary
+    thread_->quit();
+    thread_->wait();
+    delete session_; // its thread has ended: nothing can touch it any more
+    session_ = nullptr;
+    delete thread_;
+    thread_ = nullptr;
+}
+
+template <typename Call>
+void TrainingController::invokeOnWorker(Call&& call)
+{
+    if (!session_)
+        return;
+    TrainingSession* session = session_;
+    QMetaObject::invokeMethod(
+        session, [session, call = std::forward<Call>(call)] { call(*session); }, Qt::QueuedConnection);
+}
+
+void TrainingController::setState(State state)
+{
+    if (state_ == state)
+        return;
+    state_ = state;
+    emit stateChanged(state);
+}
+
+void TrainingController::start(const TrainConfig& config, bool startPaused)
+{
+    shutdown();
+    controls_ = std::make_shared<Controls>();
+    startPaused_ = startPaused;
+    if (startPaused)
+        controls_->pause();
+
+    TrainConfig resolved = config;
+    if (resolved.datasetDir.empty())
+        resolved.datasetDir = defaultDatasetDir();
+    const DataKey key{resolved.datasetDir, static_cast<int>(resolved.datasetKind), resolved.trainLimit,
+                      resolved.testLimit};
+    auto cached = key == cachedKey_ ? cachedData_ : nullptr;
+
+    thread_ = new QThread;
+    thread_->setObjectName(QStringLiteral("sq-training"));
+    session_ = new TrainingSession(resolved, controls_, cached);
+    session_->moveToThread(thread_);
+
+    // Queued signals of a previous run can still be in flight after a quick restart: each
+    // handler checks that its run is still the current one.
+    const quint64 run = ++generation_;
+    const auto current = [this, run] { return run == generation_; };
+    connect(session_, &TrainingSession::snapshotReady, this, [this, current] {
+        if (current())
+            deliverSnapshot();
+    });
+    connect(session_, &TrainingSession::prepared, this,
+            [this, key, current](std::shared_ptr<const DatasetSplits> data) {
+                if (!current())
+                    return;
+                cachedKey_ = key;
+                cachedData_ = std::move(data);
+                if (startPaused_ && !controls_->stopRequested()) {
+                    setState(State::Paused);
+                } else {
+                    setState(State::Running);
+                    invokeOnWorker([](TrainingSession& s) { s.runLoop(); });
+                }
+            });
+    connect(session_, &TrainingSession::paused, this, [this, current] {
+        if (current() && state_ == State::Running)
+            setState(State::Paused);
+    });
+    connect(session_, &TrainingSession::finished, this, [this, current](bool completed) {
+        if (current())
+            setState(completed ? State::Finished : State::Stopped);
+    });
+    connect(session_, &TrainingSession::failed, this, [this, current](const QString& message) {
+        if (!current())
+            return;
+        setState(State::Failed);
+        emit failed(message);
+    });
+
+    latest_.reset();
+    emit runStarted();
+    setState(State::Loading);
+    thread_->start();
+    invokeOnWorker([](TrainingSession& s) { s.prepare(); });
+}
+
+void TrainingController::deliverSnapshot()
+{
+    if (!session_)
+        return;
+    auto s = session_->takeLatest();
+    if (!s)
+        return;
+    latest_ = s;
+    emit snapshot(std::move(s));
+}
+
+void TrainingController::pause()
+{
+    if (state_ != State::Running)
+        return;
+    controls_->pause();
+}
+
+void TrainingController::resume()
+{
+    if (state_ != State::Paused)
+        return;
+    controls_->resume();
+    setState(State::Running);
+    invokeOnWorker([](TrainingSession& s) { s.runLoop(); });
+}
+
+void TrainingController::stop()
+{
+    if (state_ != State::Running && state_ != State::Paused && state_ != State::Loading)
+        return;
+    controls_->requestStop();
+    // A paused worker is idle in its event loop: let it see the stop and report. A running one
+    // sees it at its next batch; a loading one right after loading.
+    if (state_ == State::Paused)
+        invokeOnWorker([](TrainingSession& s) { s.runLoop(); });
+}
+
+void TrainingController::stepBatch()
+{
+    if (state_ == State::Paused)
+        invokeOnWorker([](TrainingSession& s) { s.stepBatches(1); });
+}
+
+void TrainingController::stepEpoch()
+{
+    if (state_ == State::Paused)
+        invokeOnWorker([](TrainingSession& s) { s.stepEpoch(); });
+}
+
+void TrainingController::setLambda(double value) { controls_->lambda.set(value); }
+void TrainingController::setGamma(double value) { controls_->gamma.set(value); }
+void TrainingController::setLearningRate(double value) { controls_->learningRate.set(value); }
+
+} // namespace sq::ui

@@ -1,0 +1,87 @@
+// The GUI-thread side of training: owns the worker thread and its TrainingSession, turns user
+// commands into atomics or queued calls, and re-emits the latest snapshot on the GUI thread.
+#pragma once
+
+#include "core/controls.h"
+#include "core/snapshot.h"
+#include "core/train_config.h"
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+class QThread;
+
+namespace sq::ui {
+
+class TrainingSession;
+
+class TrainingController : public QObject {
+    Q_OBJECT
+
+public:
+    enum class State { Idle, Loading, Running, Paused, Finished, Stopped, Failed };
+    Q_ENUM(State)
+
+    explicit TrainingController(QObject* parent = nullptr);
+    // Stops the worker and waits for its thread: closing the window mid-training is clean.
+    ~TrainingController() override;
+
+    // Loads the data (cached between runs on the same data) and builds a trainer on the worker
+    // thread; then trains, or waits paused when startPaused (for stepping).
+    void start(const TrainConfig& config, bool startPaused = false);
+    void pause();
+    void resume();
+    void stop();
+    void stepBatch();
+    void stepEpoch();
+
+    // Take effect at the trainer's next batch.
+    void setLambda(double value);
+    void setGamma(double value);
+    void setLearningRate(double value);
+
+    State state() const { return state_; }
+    bool busy() const { return state_ == State::Loading || state_ == State::Running; }
+    const std::shared_ptr<Controls>& controls() const { return controls_; }
+    std::shared_ptr<const Snapshot> latestSnapshot() const { return latest_; }
+    // Waits for the worker thread to finish its current call (tests and shutdown only).
+    void shutdown();
+
+signals:
+    void runStarted();                                        // a new run: views clear
+    void snapshot(std::shared_ptr<const sq::Snapshot> snapshot); // GUI thread
+    void stateChanged(sq::ui::TrainingController::State state);
+    void failed(const QString& message);
+
+private:
+    void setState(State state);
+    void deliverSnapshot();
+    template <typename Call>
+    void invokeOnWorker(Call&& call);
+
+    std::shared_ptr<Controls> controls_;
+    QThread* thread_ = nullptr;
+    TrainingSession* session_ = nullptr;
+    State state_ = State::Idle;
+    bool startPaused_ = false;
+    quint64 generation_ = 0;
+    std::shared_ptr<const Snapshot> latest_;
+
+    // The last dataset loaded, reused when the next run asks for the same one.
+    struct DataKey {
+        std::string dir;
+        int kind = 0;
+        int trainLimit = 0;
+        int testLimit = 0;
+        bool operator==(const DataKey&) const = default;
+    };
+    DataKey cachedKey_;
+    std::shared_ptr<const DatasetSplits> cachedData_;
+};
+
+} // namespace sq::ui
+
+Q_DECLARE_METATYPE(std::shared_ptr<const sq::Snapshot>)
+Q_DECLARE_METATYPE(std::shared_ptr<const sq::DatasetSplits>)

@@ -1,0 +1,67 @@
+// The training worker: a QObject living on its own QThread that loads data, drives core::Trainer
+// and hands the GUI the latest snapshot (never a queue of stale ones).
+#pragma once
+
+#include "core/controls.h"
+#include "core/data/dataset.h"
+#include "core/snapshot.h"
+#include "core/train_config.h"
+#include "core/trainer.h"
+
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+namespace sq::ui {
+
+// Lives on the worker thread; every public slot must be invoked queued (the controller does).
+// Commands that must reach a busy worker (lambda, gamma, lr, pause, stop) are not slots: they
+// are atomics in sq::Controls that the trainer pulls at batch boundaries.
+class TrainingSession : public QObject {
+    Q_OBJECT
+
+public:
+    TrainingSession(TrainConfig config, std::shared_ptr<Controls> controls,
+                    std::shared_ptr<const DatasetSplits> cachedData);
+
+    // GUI thread: the newest snapshot; clears the "delivery pending" flag so the next snapshot
+    // signals again.
+    std::shared_ptr<const Snapshot> takeLatest();
+
+    // Worker thread (queued): load the data and build the trainer.
+    void prepare();
+    // Worker thread (queued): train until finished, stopped or paused (then return to the
+    // event loop, where step commands can run).
+    void runLoop();
+    void stepBatches(int count);
+    void stepEpoch();
+
+    // After prepare(): the trainer, for the worker thread only; tests read it after the thread ends.
+    Trainer* trainer() { return trainer_.get(); }
+
+signals:
+    void prepared(std::shared_ptr<const sq::DatasetSplits> data);
+    void snapshotReady();  // at most one pending at a time (latest wins)
+    void paused();
+    void finished(bool completed); // completed: every epoch ran; false: stopped early
+    void failed(const QString& message);
+
+private:
+    void publish(std::shared_ptr<const Snapshot> snapshot);
+    template <typename Work>
+    void guarded(Work&& work);
+
+    TrainConfig config_;
+    std::shared_ptr<Controls> controls_;
+    std::shared_ptr<const DatasetSplits> data_;
+    std::unique_ptr<Trainer> trainer_;
+
+    std::mutex latestMutex_;
+    std::shared_ptr<const Snapshot> latest_;
+    std::atomic<bool> deliveryPending_{false};
+};
+
+} // namespace sq::ui
