@@ -18,6 +18,7 @@ class QCPItemText;
 class QCustomPlot;
 class QGridLayout;
 class QLabel;
+class QResizeEvent;
 
 namespace sq {
 struct Snapshot;
@@ -43,7 +44,16 @@ public:
     // Where the switch line is drawn (the run's beta_switch; 3*pi/8 unless configured otherwise).
     void setBetaSwitch(double beta);
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
+    struct Badge {
+        QLabel* label = nullptr;
+        QString decision; // kept to restyle on theme changes
+        bool committed = false;
+    };
+
     void setupTimePlot();
     void setupBasinPlot();
     void setLayers(const Snapshot& snapshot);
@@ -51,18 +61,14 @@ private:
     void updateBasins(const Snapshot& snapshot);
     void placeSwitch();
     void styleBadge(const Badge& badge);
+    void layoutBadges(bool force = false);
     void rescaleAlpha();
     void restyle();
-
-    struct Badge {
-        QLabel* label = nullptr;
-        QString decision; // kept to restyle on theme changes
-        bool committed = false;
-    };
 
     QWidget* badgeBox_ = nullptr;
     QGridLayout* badgeLayout_ = nullptr;
     std::vector<Badge> badges_;
+    int badgeColumns_ = 0; // badges per row, as many as the width holds
 
     QCustomPlot* timePlot_ = nullptr;
     QCPAxisRect* betaRect_ = nullptr;

@@ -25,7 +25,7 @@
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
-#include <QStyleFactory>
+#include <QStyle>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -100,6 +100,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), controller_(new T
         snapshotsShown_ = 0;
         latest_.reset();
     });
+
+    connect(setup_, &RunSetupPanel::validityChanged, this, [this] { updateState(controller_->state()); });
 
     defaultState_ = saveState();
     restoreLayout();
@@ -281,7 +283,9 @@ void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot)
     metrics_->addSnapshot(snapshot);
     memory_->addSnapshot(snapshot);
     if (snapshotsShown_ == 1 && !snapshot->layers.empty())
-        regularizer_->showLayer(snapshot->layers.front().state);
+        regularizer_->showLayer(snapshot->layers[static_cast<std::size_t>(
+            std::clamp(histograms_->selectedLayer(), 0, static_cast<int>(snapshot->layers.size()) - 1))].state);
+    regularizer_->addSnapshot(snapshot);
     lambda_->showValue(snapshot->lambda);
     gamma_->showValue(snapshot->gamma);
     learningRate_->showValue(snapshot->learningRate);
@@ -317,9 +321,6 @@ void MainWindow::updateState(TrainingController::State state)
     stepBatch_->setEnabled(state == State::Paused || !active);
     stepEpoch_->setEnabled(state == State::Paused);
     setup_->setEnabled(!active);
-    connect(setup_, &RunSetupPanel::validityChanged, start_, [this](bool valid) {
-        start_->setEnabled(valid && !controller_->busy() && controller_->state() != TrainingController::State::Paused);
-    }, Qt::UniqueConnection);
 }
 
 void MainWindow::showError(const QString& message)

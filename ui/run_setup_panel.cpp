@@ -338,7 +338,7 @@ QString RunSetupPanel::errorFor(const QString& flag) const
 {
     for (const Field& f : fields_)
         if (f.flag == flag)
-            return f.error->isVisible() ? f.error->text() : QString();
+            return f.error->isHidden() ? QString() : f.error->text();
     return QString();
 }
 
