@@ -11,6 +11,7 @@
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QLineEdit>
+#include <QSettings>
 #include <QTimer>
 
 #include <algorithm>
@@ -29,8 +30,11 @@ int main(int argc, char** argv)
                                    QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption shot(QStringLiteral("screenshot"), QStringLiteral("Save the window mid-run."),
                                   QStringLiteral("FILE"));
-    parser.addOptions({epochs, limit, shot});
+    const QCommandLineOption finalShot(QStringLiteral("final-screenshot"), QStringLiteral("Save the window after the run."),
+                                       QStringLiteral("FILE"));
+    parser.addOptions({epochs, limit, shot, finalShot});
     parser.process(app);
+    QSettings().clear(); // measure the default layout, not whatever the last run left
 
     sq::ui::MainWindow window;
     window.resize(1600, 1000);
@@ -75,7 +79,11 @@ int main(int argc, char** argv)
                              probe.start();
                          }
                          if (state == State::Finished || state == State::Failed || state == State::Stopped)
-                             QTimer::singleShot(300, &app, &QApplication::quit);
+                             QTimer::singleShot(500, &app, [&] {
+                                 if (parser.isSet(finalShot))
+                                     window.grab().save(parser.value(finalShot));
+                                 QApplication::quit();
+                             });
                      });
     QTimer::singleShot(100, &window, [&] { window.startTraining(); });
     QApplication::exec();

@@ -69,7 +69,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), controller_(new T
     setObjectName(QStringLiteral("mainWindow"));
     setAcceptDrops(true);
     setDockOptions(AnimatedDocks | AllowTabbedDocks | AllowNestedDocks);
-    resize(1500, 950);
+    resize(1600, 1000);
+    // Side docks run the full height; the bottom dock stays under the histograms.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
 
     createViews();
     createControls();
@@ -130,8 +133,9 @@ void MainWindow::createViews()
     tabifyDockWidget(heatmap, regularizer);
     metrics->raise();
     heatmap->raise();
-    resizeDocks({depth, metrics}, {480, 480}, Qt::Horizontal);
-    resizeDocks({heatmap}, {300}, Qt::Vertical);
+    resizeDocks({depth}, {520}, Qt::Horizontal);
+    resizeDocks({depth, metrics}, {430, 520}, Qt::Vertical);
+    resizeDocks({heatmap}, {320}, Qt::Vertical);
 
     connect(histograms_, &HistogramView::selectedLayerChanged, this, [this](int layer) {
         heatmap_->setSelectedLayer(layer);
@@ -156,7 +160,8 @@ void MainWindow::createControls()
     auto* scroll = new QScrollArea;
     scroll->setWidget(setup_);
     scroll->setWidgetResizable(true);
-    scroll->setMinimumWidth(330);
+    scroll->setMinimumWidth(400);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     QDockWidget* setupDock = addDock(tr("Run setup"), QStringLiteral("setupDock"), scroll, Qt::LeftDockWidgetArea);
     connect(setup_, &RunSetupPanel::browseDatasetRequested, this, &MainWindow::browseDataset);
 

@@ -40,6 +40,7 @@ private slots:
     void pauseResumeStop();
     void stepBatchAndEpoch();
     void badDatasetFails();
+    void divergenceIsReported();
     void shutdownMidTraining();
     void restartQuicklyIgnoresOldRun();
 
@@ -143,6 +144,21 @@ void TestSession::badDatasetFails()
     // Still usable: a good run afterwards works.
     controller.start(tinyConfig(dir_.path(), 1));
     QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Finished, 60000);
+}
+
+void TestSession::divergenceIsReported()
+{
+    TrainingController controller;
+    QSignalSpy failures(&controller, &TrainingController::failed);
+    TrainConfig c = tinyConfig(dir_.path(), 3);
+    c.arch = "dense 64, relu, dense 10"; // no BatchNorm to tame the blow-up
+    c.optimizer.kind = OptimizerKind::Sgd;
+    c.learningRate = 900.0;
+    controller.start(c);
+    QTRY_COMPARE_WITH_TIMEOUT(failures.count(), 1, 30000);
+    const QString message = failures.at(0).at(0).toString();
+    QVERIFY2(message.contains("diverged") && message.contains("--lr"), qPrintable(message));
+    QCOMPARE(controller.state(), State::Failed);
 }
 
 void TestSession::shutdownMidTraining()
