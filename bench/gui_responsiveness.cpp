@@ -14,6 +14,8 @@
 #include <QSettings>
 #include <QTimer>
 
+#include <qcustomplot.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -98,5 +100,12 @@ int main(int argc, char** argv)
                 at(0.99), lateMs.back());
     std::printf("training throughput with live views: %.0f images/s (mean of %d snapshots)\n",
                 throughputSamples ? imagesPerSecondSum / throughputSamples : 0.0, throughputSamples);
+    // QCustomPlot's own measure of how long a replot takes (averaged over its recent replots).
+    for (QWidget* view : window.views()) {
+        double total = 0.0;
+        for (QCustomPlot* plot : view->findChildren<QCustomPlot*>())
+            total += plot->replotTime(true);
+        std::printf("  %-28s replot %.1f ms (all its plots)\n", view->metaObject()->className(), total);
+    }
     return 0;
 }

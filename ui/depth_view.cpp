@@ -1,4 +1,5 @@
 #include "ui/depth_view.h"
+#include "ui/plot_refresh.h"
 
 #include "core/quant/sq_regularizer.h"
 #include "core/snapshot.h"
@@ -235,7 +236,7 @@ void DepthView::setBetaSwitch(double beta)
 {
     betaSwitch_ = beta;
     placeSwitch();
-    timePlot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(timePlot_);
 }
 
 void DepthView::addSnapshot(const std::shared_ptr<const sq::Snapshot>& snapshot)
@@ -269,8 +270,8 @@ void DepthView::addSnapshot(const std::shared_ptr<const sq::Snapshot>& snapshot)
     rescaleAlpha();
     updateBadges(s);
     updateBasins(s);
-    timePlot_->replot(QCustomPlot::rpQueuedReplot);
-    basinPlot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(timePlot_);
+    requestReplot(basinPlot_);
 }
 
 void DepthView::setLayers(const Snapshot& snapshot)
@@ -421,8 +422,8 @@ void DepthView::clear()
     for (QCPAxisRect* rect : {betaRect_, alphaRect_})
         rect->axis(QCPAxis::atBottom)->setRange(0.0, 1.0);
     rescaleAlpha();
-    timePlot_->replot(QCustomPlot::rpQueuedReplot);
-    basinPlot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(timePlot_);
+    requestReplot(basinPlot_);
 }
 
 QList<QCustomPlot*> DepthView::plots() const { return {timePlot_, basinPlot_}; }
@@ -491,8 +492,8 @@ void DepthView::restyle()
         if (!badge.decision.isEmpty())
             styleBadge(badge);
     layoutBadges(true); // the font size may have changed
-    timePlot_->replot(QCustomPlot::rpQueuedReplot);
-    basinPlot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(timePlot_);
+    requestReplot(basinPlot_);
 }
 
 } // namespace sq::ui

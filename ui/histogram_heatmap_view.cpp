@@ -1,4 +1,5 @@
 #include "ui/histogram_heatmap_view.h"
+#include "ui/plot_refresh.h"
 
 #include "ui/theme.h"
 
@@ -349,7 +350,7 @@ void HistogramHeatmapView::updateAxes()
         commitLine_->point2->setCoords(commitStart_, 1.0);
         commitLabel_->position->setCoords(commitStart_, 0.0);
     }
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 void HistogramHeatmapView::fillColorMap()
@@ -441,7 +442,7 @@ void HistogramHeatmapView::restyle()
     commitLabel_->setBrush(theme.background());
     setFont(theme.font());
     dirty_ = true; // pens of the alpha lines
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 } // namespace sq::ui

@@ -1,4 +1,5 @@
 #include "ui/histogram_view.h"
+#include "ui/plot_refresh.h"
 
 #include "ui/regularizer_view.h"
 #include "ui/theme.h"
@@ -156,7 +157,7 @@ void HistogramPanel::reset()
     plot_->yAxis->setRange(0.0, 1.0);
     plot_->yAxis2->setRange(0.0, 1.0);
     styleContent();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 void HistogramPanel::show(const LayerSnapshot& layer, int p)
@@ -244,7 +245,7 @@ void HistogramPanel::show(const LayerSnapshot& layer, int p)
         list(basinLegend_, open);
     }
     styleContent();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 void HistogramPanel::setHighlighted(bool on)
@@ -301,7 +302,7 @@ void HistogramPanel::restyle()
         title_->setTextColor(theme.foreground());
     }
     styleContent();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 HistogramView::HistogramView(QWidget* parent) : QWidget(parent)

@@ -1,4 +1,5 @@
 #include "ui/memory_view.h"
+#include "ui/plot_refresh.h"
 
 #include "core/snapshot.h"
 #include "ui/theme.h"
@@ -159,7 +160,7 @@ void MemoryView::addSnapshot(const std::shared_ptr<const sq::Snapshot>& snapshot
                                formatBits(static_cast<double>(m.modelBits)), formatBytes(static_cast<double>(m.modelBits)),
                                formatBits(static_cast<double>(m.floatModelBits)),
                                formatBytes(static_cast<double>(m.floatModelBits))));
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 void MemoryView::clear()
@@ -176,7 +177,7 @@ void MemoryView::clear()
     plot_->yAxis->setRange(0.0, 1.0);
     headline_->clear();
     details_->clear();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 QList<QCustomPlot*> MemoryView::plots() const { return {plot_}; }
@@ -200,7 +201,7 @@ void MemoryView::restyle()
     }
     headline_->setFont(theme.font(4, true));
     details_->setFont(theme.font(0));
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 } // namespace sq::ui

@@ -1,4 +1,5 @@
 #include "ui/metrics_view.h"
+#include "ui/plot_refresh.h"
 
 #include "core/snapshot.h"
 #include "ui/theme.h"
@@ -213,7 +214,7 @@ void MetricsView::addSnapshot(const std::shared_ptr<const sq::Snapshot>& snapsho
 
     timeSpan_ = std::max(static_cast<double>(s.epochs), t);
     rescale();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 void MetricsView::clear()
@@ -226,7 +227,7 @@ void MetricsView::clear()
     info_->setText(tr("No training run yet"));
     timeSpan_ = 1.0;
     rescale();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 QList<QCustomPlot*> MetricsView::plots() const { return {plot_}; }
@@ -239,7 +240,7 @@ void MetricsView::setLossLogScale(bool on)
     }
     setLogScale(lossRect_->axis(QCPAxis::atLeft), on);
     rescale();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 bool MetricsView::lossLogScale() const { return lossRect_->axis(QCPAxis::atLeft)->scaleType() == QCPAxis::stLogarithmic; }
@@ -295,7 +296,7 @@ void MetricsView::restyle()
         markers.restyle();
     info_->setFont(theme.font(0));
     logLoss_->setFont(theme.font(0));
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 } // namespace sq::ui

@@ -1,4 +1,5 @@
 #include "ui/regularizer_view.h"
+#include "ui/plot_refresh.h"
 
 #include "core/quant/sq_regularizer.h"
 #include "ui/theme.h"
@@ -392,7 +393,7 @@ void RegularizerView::refresh()
     gammaLabel_->setText(tr("γ·cot β = %1 (falls as β grows: γ pushes toward binary)")
                              .arg(gamma_ / std::tan(beta_), 0, 'g', 3));
     explanation_->setText(explanation());
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    requestReplot(plot_);
 }
 
 void RegularizerView::restyle()

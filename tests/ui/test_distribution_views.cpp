@@ -345,6 +345,7 @@ void TestDistributionViews::heatmapColumns()
 void TestDistributionViews::heatmapShowsBands()
 {
     ui::HistogramHeatmapView view;
+    view.show(); // cells are filled for display: a hidden plot skips its replots
     feed(view, 30);
     auto cellAt = [&](double t, double w) {
         settle();
