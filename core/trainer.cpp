@@ -174,7 +174,7 @@ void Trainer::run()
     while (!finished_ && !controls_->stopRequested()) {
         if (controls_->paused()) {
             if (snapshotSink_)
-                publishSnapshot();
+                publishSnapshot(true);
             controls_->waitWhilePaused();
             continue;
         }
@@ -313,7 +313,7 @@ Evaluation Trainer::evaluate()
     return e;
 }
 
-std::shared_ptr<const Snapshot> Trainer::makeSnapshot()
+std::shared_ptr<const Snapshot> Trainer::makeSnapshot(bool paused)
 {
     auto s = std::make_shared<Snapshot>();
     s->mode = method_->name();
@@ -327,7 +327,7 @@ std::shared_ptr<const Snapshot> Trainer::makeSnapshot()
     s->epochsElapsed = finished_ ? config_.epochs : epochsElapsed();
     s->commitStartEpoch = config_.epochs - config_.resolvedCommitEpochs();
     s->phase = s->epoch >= s->commitStartEpoch ? Phase::Commit : Phase::Search;
-    s->paused = controls_->paused();
+    s->paused = paused;
     s->elapsedSeconds = trainSeconds_ + evalSeconds_;
 
     const std::int64_t remaining = s->totalSteps - step_;
@@ -359,11 +359,11 @@ std::shared_ptr<const Snapshot> Trainer::makeSnapshot()
     return s;
 }
 
-void Trainer::publishSnapshot()
+void Trainer::publishSnapshot(bool paused)
 {
     if (sinceSnapshot_.batches)
         lastWindow_ = sinceSnapshot_;
-    auto snapshot = makeSnapshot();
+    auto snapshot = makeSnapshot(paused);
     sinceSnapshot_ = Window{};
     lastSnapshotTime_ = Clock::now();
     if (snapshotSink_)

@@ -41,7 +41,8 @@ public:
 
     bool finished() const { return finished_; }
     Evaluation evaluate();
-    std::shared_ptr<const Snapshot> makeSnapshot();
+    // paused: the caller is about to wait for a resume (the snapshot says so to the views).
+    std::shared_ptr<const Snapshot> makeSnapshot(bool paused = false);
 
     const TrainConfig& config() const { return config_; }
     const RunHistory& history() const { return history_; }
@@ -68,7 +69,7 @@ private:
     double accuracyOn(const Dataset& data, double* loss);
     void recalibrateBatchNorm();
     void recordStep();
-    void publishSnapshot();
+    void publishSnapshot(bool paused = false);
 
     TrainConfig config_;
     std::shared_ptr<const DatasetSplits> data_;

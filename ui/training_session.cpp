@@ -66,7 +66,7 @@ void TrainingSession::runLoop()
     guarded([&] {
         while (!trainer_->finished() && !controls_->stopRequested()) {
             if (controls_->paused()) {
-                publish(trainer_->makeSnapshot());
+                publish(trainer_->makeSnapshot(true));
                 emit paused();
                 return;
             }

@@ -204,19 +204,35 @@ void TestTrainer::pauseResumeStop()
     c.commitEpochs = 0;
     auto t = std::make_unique<Trainer>(c, data, controls);
     std::atomic<std::int64_t> steps{0};
-    t->setSnapshotSink([&](std::shared_ptr<const Snapshot> s) { steps = s->step; });
-    std::thread worker([&] { t->run(); });
+    std::atomic<bool> waiting{false};
+    t->setSnapshotSink([&](std::shared_ptr<const Snapshot> s) {
+        steps = s->step;
+        waiting = s->paused;
+    });
+    // Joins the worker however the test ends (a failed check returns early).
+    struct Worker {
+        std::shared_ptr<Controls> controls;
+        std::thread thread;
+        ~Worker()
+        {
+            if (!thread.joinable())
+                return;
+            controls->requestStop();
+            thread.join();
+        }
+    } worker{controls, std::thread([&] { t->run(); })};
     QTRY_VERIFY_WITH_TIMEOUT(steps.load() > 20, 20000);
     controls->pause();
-    // Once paused the trainer publishes one snapshot and waits; the step count freezes.
-    QTRY_VERIFY_WITH_TIMEOUT(steps.load() == t->stepCount() && controls->paused(), 5000);
+    // A step under way when pause() lands still completes; then the trainer publishes a
+    // snapshot marked paused and waits, and the step count freezes.
+    QTRY_VERIFY_WITH_TIMEOUT(waiting.load(), 5000);
     const std::int64_t frozen = steps.load();
     QTest::qWait(200);
     QCOMPARE(steps.load(), frozen);
     controls->resume();
     QTRY_VERIFY_WITH_TIMEOUT(steps.load() > frozen + 10, 20000);
     controls->requestStop();
-    worker.join();
+    worker.thread.join();
     QVERIFY(!t->finished());
     QVERIFY(t->stepCount() < static_cast<std::int64_t>(c.epochs) * t->batchesPerEpoch());
 }
