@@ -283,18 +283,31 @@ std::vector<LayerQuantState> SqMethod::layerStates(bool statistics) const
             states.push_back(std::move(s));
             continue;
         }
+        // One pass; float partial sums flushed to double every block keep it both fast (snapshots
+        // run this over every weight several times a second) and accurate.
+        constexpr std::size_t kBlock = 4096;
+        const float cut = ternary ? s.delta : 0.0f;
+        const float* x = w.param.value.data();
         std::size_t negative = 0;
         std::size_t zero = 0;
         double err = 0.0;
         double norm = 0.0;
-        const float* x = w.param.value.data();
-        for (std::size_t i = 0; i < s.weights; ++i) {
-            const float q = ternary ? quantizeTernary(x[i], s.alpha, s.delta) : quantizeBinary(x[i], s.alpha);
-            negative += q < 0.0f;
-            zero += q == 0.0f;
-            const double e = static_cast<double>(x[i]) - q;
-            err += e * e;
-            norm += static_cast<double>(x[i]) * x[i];
+        for (std::size_t begin = 0; begin < s.weights; begin += kBlock) {
+            const std::size_t end = std::min(s.weights, begin + kBlock);
+            float blockErr = 0.0f;
+            float blockNorm = 0.0f;
+            for (std::size_t i = begin; i < end; ++i) {
+                const float v = x[i];
+                const float a = std::abs(v);
+                const bool kept = a >= cut; // quantized to +-alpha, else to 0
+                negative += static_cast<std::size_t>((v < 0.0f) & kept);
+                zero += static_cast<std::size_t>(!kept);
+                const float e = kept ? a - s.alpha : v; // |x - q(x)|
+                blockErr += e * e;
+                blockNorm += v * v;
+            }
+            err += blockErr;
+            norm += blockNorm;
         }
         const double n = static_cast<double>(s.weights);
         s.shareNegative = static_cast<double>(negative) / n;
