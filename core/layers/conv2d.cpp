@@ -57,16 +57,7 @@ Conv2D::Conv2D(int inChannels, int outChannels, int kernel, int stride, int padd
         throw Error("conv: stride must be positive (got " + std::to_string(stride_) + ")");
     if (padding_ < 0)
         throw Error("conv: padding must not be negative (got " + std::to_string(padding_) + ")");
-    weight_.param.name = "weight";
-    weight_.param.value.resize({out_, in_, kernel_, kernel_});
-    weight_.param.grad.resize({out_, in_, kernel_, kernel_});
-    weight_.fanIn = in_ * kernel_ * kernel_;
-    bias_.name = "bias";
-    bias_.decay = false;
-    bias_.value.resize({out_});
-    bias_.grad.resize({out_});
-    weight_.param.value.setZero();
-    bias_.value.setZero();
+    allocateWeightAndBias(weight_, bias_, {out_, in_, kernel_, kernel_}, in_ * kernel_ * kernel_, out_);
 }
 
 std::string Conv2D::describe() const
@@ -98,11 +89,7 @@ std::vector<int> Conv2D::outputShape(const std::vector<int>& inputSample) const
 
 void Conv2D::initialize(Rng& rng)
 {
-    const float bound = 1.0f / std::sqrt(static_cast<float>(weight_.fanIn));
-    for (std::size_t i = 0; i < weight_.param.value.size(); ++i)
-        weight_.param.value[i] = rng.uniform(-bound, bound);
-    for (std::size_t i = 0; i < bias_.value.size(); ++i)
-        bias_.value[i] = rng.uniform(-bound, bound);
+    initializeUniform(weight_, bias_, rng);
 }
 
 Conv2D::Geometry Conv2D::geometry(const Tensor& in) const

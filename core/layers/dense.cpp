@@ -11,16 +11,7 @@ Dense::Dense(int inFeatures, int outFeatures) : in_(inFeatures), out_(outFeature
     if (in_ <= 0 || out_ <= 0)
         throw Error("dense: feature counts must be positive (got " + std::to_string(in_) + "->"
                     + std::to_string(out_) + ")");
-    weight_.param.name = "weight";
-    weight_.param.value.resize({out_, in_});
-    weight_.param.grad.resize({out_, in_});
-    weight_.fanIn = in_;
-    bias_.name = "bias";
-    bias_.decay = false;
-    bias_.value.resize({out_});
-    bias_.grad.resize({out_});
-    weight_.param.value.setZero();
-    bias_.value.setZero();
+    allocateWeightAndBias(weight_, bias_, {out_, in_}, in_, out_);
 }
 
 std::string Dense::describe() const { return "dense " + std::to_string(in_) + "->" + std::to_string(out_); }
@@ -39,11 +30,7 @@ std::vector<int> Dense::outputShape(const std::vector<int>& inputSample) const
 
 void Dense::initialize(Rng& rng)
 {
-    const float bound = 1.0f / std::sqrt(static_cast<float>(in_));
-    for (std::size_t i = 0; i < weight_.param.value.size(); ++i)
-        weight_.param.value[i] = rng.uniform(-bound, bound);
-    for (std::size_t i = 0; i < bias_.value.size(); ++i)
-        bias_.value[i] = rng.uniform(-bound, bound);
+    initializeUniform(weight_, bias_, rng);
 }
 
 void Dense::forward(const Tensor& in, Tensor& out, Pass /*pass*/)

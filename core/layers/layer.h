@@ -37,6 +37,12 @@ struct QuantizableWeight {
     const Tensor& effective() const { return useQuantized ? quantized : param.value; }
 };
 
+// Dense and Conv2D: allocates a weight of `shape` (fan-in `fanIn`) and a bias of `outputs`
+// values, zeroed; the bias is exempt from weight decay.
+void allocateWeightAndBias(QuantizableWeight& weight, Param& bias, std::vector<int> shape, int fanIn, int outputs);
+// PyTorch's default initialisation of both: U(-1/sqrt(fanIn), 1/sqrt(fanIn)).
+void initializeUniform(QuantizableWeight& weight, Param& bias, Rng& rng);
+
 // Contract:
 // - Shapes: activations are batch first. outputShape() maps the shape of one input sample
 //   ((F) or (C, H, W)) to one output sample and throws sq::Error, naming the layer, if the input
