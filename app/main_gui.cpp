@@ -26,12 +26,15 @@ int main(int argc, char** argv)
                                      QStringLiteral("DIR"));
     const QCommandLineOption presentation(QStringLiteral("presentation"),
                                           QStringLiteral("Start in presentation mode (large fonts, thick lines)."));
-    parser.addOptions({autostart, dataset, presentation});
+    const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark palette."));
+    parser.addOptions({autostart, dataset, presentation, dark});
     parser.process(app);
 
     sq::ui::MainWindow window;
     if (parser.isSet(dataset))
         window.setupPanel()->setDatasetDir(parser.value(dataset));
+    if (parser.isSet(dark) && !window.darkAction()->isChecked())
+        window.darkAction()->trigger();
     if (parser.isSet(presentation))
         window.presentationAction()->trigger();
     window.show();

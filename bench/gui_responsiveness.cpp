@@ -6,6 +6,7 @@
 #include "ui/main_window.h"
 #include "ui/run_setup_panel.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QComboBox>
@@ -34,13 +35,19 @@ int main(int argc, char** argv)
                                   QStringLiteral("FILE"));
     const QCommandLineOption finalShot(QStringLiteral("final-screenshot"), QStringLiteral("Save the window after the run."),
                                        QStringLiteral("FILE"));
-    parser.addOptions({epochs, limit, shot, finalShot});
+    const QCommandLineOption look(QStringLiteral("look"), QStringLiteral("dark, presentation or both (comma-separated)."),
+                                  QStringLiteral("LIST"));
+    parser.addOptions({epochs, limit, shot, finalShot, look});
     parser.process(app);
     QSettings().clear(); // measure the default layout, not whatever the last run left
 
     sq::ui::MainWindow window;
     window.resize(1600, 1000);
     window.show();
+    if (parser.value(look).contains(QStringLiteral("dark")))
+        window.darkAction()->trigger();
+    if (parser.value(look).contains(QStringLiteral("presentation")))
+        window.presentationAction()->trigger();
     auto* setup = window.setupPanel();
     qobject_cast<QLineEdit*>(setup->editor(QStringLiteral("--epochs")))->setText(parser.value(epochs));
     qobject_cast<QLineEdit*>(setup->editor(QStringLiteral("--train-limit")))->setText(parser.value(limit));

@@ -1,5 +1,6 @@
 #include "ui/log_slider_field.h"
 
+#include <QEvent>
 #include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -33,7 +34,7 @@ LogSliderField::LogSliderField(const QString& label, double minimum, double maxi
     layout->addWidget(slider_, 1, 0, 1, 2);
     layout->addWidget(error_, 2, 0, 1, 2);
     layout->setColumnStretch(0, 1);
-    field_->setMaximumWidth(fontMetrics().horizontalAdvance(QStringLiteral("0.000000")) + 16);
+    fitFieldWidth();
     slider_->setRange(0, kSteps);
     slider_->setToolTip(tr("%1 to %2, logarithmic").arg(minimum).arg(maximum));
     error_->setStyleSheet(QStringLiteral("color: #c0392b;"));
@@ -47,6 +48,19 @@ LogSliderField::LogSliderField(const QString& label, double minimum, double maxi
         emit valueChanged(value_);
     });
     connect(field_, &QLineEdit::editingFinished, this, &LogSliderField::commitField);
+}
+
+void LogSliderField::fitFieldWidth()
+{
+    field_->setFixedWidth(field_->fontMetrics().horizontalAdvance(QStringLiteral("0.000000")) + 16);
+}
+
+void LogSliderField::changeEvent(QEvent* event)
+{
+    // Presentation mode enlarges the application font: the field must still show a whole value.
+    if (event->type() == QEvent::FontChange)
+        fitFieldWidth();
+    QWidget::changeEvent(event);
 }
 
 int LogSliderField::toSlider(double value) const

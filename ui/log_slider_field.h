@@ -27,6 +27,9 @@ public:
     QSlider* slider() const { return slider_; }
     QLineEdit* field() const { return field_; }
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 signals:
     // Only for changes the user makes.
     void valueChanged(double value);
@@ -36,6 +39,7 @@ private:
     double fromSlider(int position) const;
     void display(double value);
     void commitField();
+    void fitFieldWidth();
 
     QSlider* slider_;
     QLineEdit* field_;

@@ -49,6 +49,7 @@ public:
     QAction* stepBatchAction() const { return stepBatch_; }
     QAction* stepEpochAction() const { return stepEpoch_; }
     QAction* presentationAction() const { return presentation_; }
+    QAction* darkAction() const { return dark_; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
