@@ -5,10 +5,10 @@
 #include "core/layers/batchnorm.h"
 #include "core/loss.h"
 #include "core/model_stats.h"
+#include "core/parallel.h"
 #include "core/quant/sq_method.h"
 
 #include <Eigen/Core>
-#include <omp.h>
 
 #include <cmath>
 #include <sstream>
@@ -44,7 +44,7 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const DatasetSplits> data, 
         throw Error("dataset: the training and test splits must both hold images");
 
     const int threads = config_.resolvedThreads();
-    omp_set_num_threads(threads);
+    setThreadCount(threads);
     Eigen::setNbThreads(threads);
 
     Rng rng(config_.seed);

@@ -1,11 +1,11 @@
 #include "core/layers/conv2d.h"
 
 #include "core/error.h"
+#include "core/parallel.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include <omp.h>
 
 namespace sq {
 
@@ -125,7 +125,7 @@ const Tensor& Conv2D::checkedWeight() const
 int Conv2D::prepareWorkspaces(const Geometry& g)
 {
     const double work = static_cast<double>(g.n) * static_cast<double>(g.pixels) * static_cast<double>(g.patch) * out_;
-    const int threads = work < kMinParallelWork ? 1 : std::max(1, std::min(omp_get_max_threads(), g.chunks));
+    const int threads = work < kMinParallelWork ? 1 : std::max(1, std::min(maxThreadCount(), g.chunks));
     if (workspaces_.size() < static_cast<std::size_t>(threads))
         workspaces_.resize(static_cast<std::size_t>(threads));
     const int cols = static_cast<int>(g.chunk * g.pixels);
@@ -223,7 +223,7 @@ void Conv2D::forward(const Tensor& in, Tensor& out, Pass /*pass*/)
     const float* bias = bias_.value.data();
 #pragma omp parallel for schedule(dynamic) num_threads(threads) if (threads > 1)
     for (int chunk = 0; chunk < g.chunks; ++chunk) {
-        Workspace& ws = workspaces_[static_cast<std::size_t>(omp_get_thread_num())];
+        Workspace& ws = workspaces_[static_cast<std::size_t>(threadIndex())];
         const int first = chunk * g.chunk;
         const int count = std::min(g.chunk, g.n - first);
         const Eigen::Index cols = count * g.pixels;
@@ -273,7 +273,7 @@ void Conv2D::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
     const Eigen::Index inSample = static_cast<Eigen::Index>(in.sampleSize());
 #pragma omp parallel for schedule(dynamic) num_threads(threads) if (threads > 1)
     for (int chunk = 0; chunk < g.chunks; ++chunk) {
-        Workspace& ws = workspaces_[static_cast<std::size_t>(omp_get_thread_num())];
+        Workspace& ws = workspaces_[static_cast<std::size_t>(threadIndex())];
         const int first = chunk * g.chunk;
         const int count = std::min(g.chunk, g.n - first);
         const Eigen::Index cols = count * g.pixels;

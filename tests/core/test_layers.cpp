@@ -11,7 +11,7 @@
 
 #include <QtTest>
 
-#include <omp.h>
+#include "core/parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -639,10 +639,10 @@ void TestLayers::convThreadCountInvariant()
     conv.initialize(rng);
     const Tensor input = randomTensor({32, 16, 12, 12}, rng);
     const Tensor gradOut = randomTensor({32, 16, 12, 12}, rng);
-    const int savedThreads = omp_get_max_threads();
+    const int savedThreads = sq::maxThreadCount();
     Tensor out[2], gradIn[2], gradW[2], gradB[2];
     for (int run = 0; run < 2; ++run) {
-        omp_set_num_threads(run == 0 ? 1 : 2);
+        sq::setThreadCount(run == 0 ? 1 : 2);
         conv.forward(input, out[run], Pass::Train);
         conv.backward(input, out[run], gradOut, &gradIn[run]);
         gradW[run] = conv.params()[0]->grad;
@@ -651,7 +651,7 @@ void TestLayers::convThreadCountInvariant()
     GradCheckOptions options = linearOptions();
     options.maxCoordinates = 40;
     const auto check = checkLayerGradients(conv, input, options); // with 2 threads
-    omp_set_num_threads(savedThreads);
+    sq::setThreadCount(savedThreads);
     VERIFY_GRADIENTS(check);
     VERIFY_NEAR(out[0], directConv(input, conv.params()[0]->value, conv.params()[1]->value, 1, 1), 1e-5);
     VERIFY_NEAR(out[1], out[0], 0.0);
@@ -733,16 +733,16 @@ void TestLayers::maxPoolThreadCountInvariant()
 {
     Rng rng(44);
     const Tensor input = randomTensor({8, 16, 48, 48}, rng); // above the one-thread limit
-    const int savedThreads = omp_get_max_threads();
+    const int savedThreads = sq::maxThreadCount();
     for (int size : {2, 3}) {
         MaxPool2D pool(size);
         Tensor out[2], gradIn[2];
         for (int run = 0; run < 2; ++run) {
-            omp_set_num_threads(run == 0 ? 1 : 2);
+            sq::setThreadCount(run == 0 ? 1 : 2);
             pool.forward(input, out[run], Pass::Train);
             pool.backward(input, out[run], out[run], &gradIn[run]);
         }
-        omp_set_num_threads(savedThreads);
+        sq::setThreadCount(savedThreads);
         VERIFY_NEAR(out[1], out[0], 0.0);
         VERIFY_NEAR(gradIn[1], gradIn[0], 0.0);
         // Each window's maximum routed back to itself: gradIn holds exactly the pooled values.
