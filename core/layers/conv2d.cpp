@@ -219,7 +219,7 @@ void Conv2D::forward(const Tensor& in, Tensor& out, Pass /*pass*/)
     const Geometry g = geometry(in);
     out.resize({g.n, out_, g.oh, g.ow});
     const ConstMatrixMap w(checkedWeight().data(), out_, g.patch);
-    const int threads = prepareWorkspaces(g);
+    [[maybe_unused]] const int threads = prepareWorkspaces(g); // unused without OpenMP
     const float* bias = bias_.value.data();
 #pragma omp parallel for schedule(dynamic) num_threads(threads) if (threads > 1)
     for (int chunk = 0; chunk < g.chunks; ++chunk) {
@@ -260,7 +260,7 @@ void Conv2D::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
                      .rowwise()
                      .sum();
 
-    const int threads = prepareWorkspaces(g);
+    [[maybe_unused]] const int threads = prepareWorkspaces(g); // unused without OpenMP
     const Eigen::Index weightSize = out_ * g.patch;
     // A single chunk writes the weight gradient directly; several each write their own part.
     float* parts = weight_.param.grad.data();
