@@ -41,6 +41,10 @@ public:
 
     bool finished() const { return finished_; }
     Evaluation evaluate();
+    // Calls `use` with the model as evaluate() measures its quantized accuracy: q(w) in the forward
+    // pass and BatchNorm statistics re-estimated under it; then restores the training state.
+    // For exports: what `use` sees is exactly the model whose quantized accuracy the run reported.
+    void withQuantizedModel(const std::function<void(const Model&)>& use);
     // paused: the caller is about to wait for a resume (the snapshot says so to the views).
     std::shared_ptr<const Snapshot> makeSnapshot(bool paused = false);
 

@@ -193,9 +193,9 @@ void checkLimit(const std::string& dir, const char* what, int limit)
         throw Error(dir + ": " + what + " limit must be 0 (all) or positive, got " + std::to_string(limit));
 }
 
-} // namespace
-
-DatasetSplits loadDataset(const std::string& dir, DatasetKind kind, int trainLimit, int testLimit)
+// fixedMean / fixedStddev: null for the training split's own statistics.
+DatasetSplits loadNormalised(const std::string& dir, DatasetKind kind, int trainLimit, int testLimit,
+                             const std::vector<float>* fixedMean, const std::vector<float>* fixedStddev)
 {
     checkLimit(dir, "train", trainLimit);
     checkLimit(dir, "test", testLimit);
@@ -221,12 +221,34 @@ DatasetSplits loadDataset(const std::string& dir, DatasetKind kind, int trainLim
     const std::string name = folderName(dir);
     raw.train.name = name + " train";
     raw.test.name = name + " test";
-    channelStats(raw.train, splits.mean, splits.stddev);
+    if (fixedMean && fixedStddev) {
+        if (fixedMean->size() != static_cast<std::size_t>(raw.train.channels)
+            || fixedStddev->size() != static_cast<std::size_t>(raw.train.channels))
+            throw Error(dir + ": the images have " + std::to_string(raw.train.channels)
+                        + " channels, the model's input normalisation " + std::to_string(fixedMean->size()));
+        splits.mean = *fixedMean;
+        splits.stddev = *fixedStddev;
+    } else {
+        channelStats(raw.train, splits.mean, splits.stddev);
+    }
     normalise(raw.train, splits.mean, splits.stddev);
     normalise(raw.test, splits.mean, splits.stddev);
     splits.train = std::move(raw.train);
     splits.test = std::move(raw.test);
     return splits;
+}
+
+} // namespace
+
+DatasetSplits loadDataset(const std::string& dir, DatasetKind kind, int trainLimit, int testLimit)
+{
+    return loadNormalised(dir, kind, trainLimit, testLimit, nullptr, nullptr);
+}
+
+DatasetSplits loadDataset(const std::string& dir, DatasetKind kind, int trainLimit, int testLimit,
+                          const std::vector<float>& mean, const std::vector<float>& stddev)
+{
+    return loadNormalised(dir, kind, trainLimit, testLimit, &mean, &stddev);
 }
 
 DatasetKind parseDatasetKind(const std::string& text)

@@ -41,6 +41,12 @@ struct DatasetSplits {
 DatasetSplits loadDataset(const std::string& dir, DatasetKind kind = DatasetKind::Auto, int trainLimit = 0,
                           int testLimit = 0);
 
+// As loadDataset, but both splits are normalised with the given per-channel statistics instead of
+// the training split's own: those a saved model was trained with, so that it sees exactly the
+// inputs its accuracy was measured on. sq::Error if the channel counts differ.
+DatasetSplits loadDataset(const std::string& dir, DatasetKind kind, int trainLimit, int testLimit,
+                          const std::vector<float>& mean, const std::vector<float>& stddev);
+
 // "auto", "idx" or "cifar10"; anything else throws an sq::Error naming --dataset-kind.
 DatasetKind parseDatasetKind(const std::string& text);
 
