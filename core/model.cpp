@@ -24,6 +24,11 @@ Model::Model(std::vector<std::unique_ptr<Layer>> layers, std::vector<int> inputS
         throw Error("model: the last layer must output class scores (N, classes), got per-sample shape "
                     + shapeString(shape) + "; end the architecture with 'dense <classes>'");
     activations_.resize(layers_.size());
+    bool trainableBefore = false;
+    for (auto& layer : layers_) {
+        needsGradIn_.push_back(trainableBefore);
+        trainableBefore = trainableBefore || !layer->params().empty();
+    }
 }
 
 void Model::initialize(Rng& rng)
@@ -47,9 +52,10 @@ void Model::backward(const Tensor& input, const Tensor& gradLogits)
     const Tensor* gradOut = &gradLogits;
     for (std::size_t i = layers_.size(); i-- > 0;) {
         const Tensor& in = i == 0 ? input : activations_[i - 1];
-        // The first layer's input gradient is never needed.
-        Tensor* gradIn = i == 0 ? nullptr : (gradOut == &gradA_ ? &gradB_ : &gradA_);
+        Tensor* gradIn = needsGradIn_[i] ? (gradOut == &gradA_ ? &gradB_ : &gradA_) : nullptr;
         layers_[i]->backward(in, activations_[i], *gradOut, gradIn);
+        if (!gradIn)
+            break; // no layer before this one has parameters
         gradOut = gradIn;
     }
 }

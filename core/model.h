@@ -47,6 +47,9 @@ private:
     std::string architecture_;
     std::vector<QuantTarget> targets_;
     std::vector<Tensor> activations_;
+    // Whether layer i's input gradient is needed: only when a layer before it has parameters
+    // (mlp's first Dense would otherwise compute a 784-wide gradient for Flatten to throw away).
+    std::vector<bool> needsGradIn_;
     Tensor gradA_;
     Tensor gradB_;
 };

@@ -1,5 +1,6 @@
 #include "core/optimizer.h"
 
+#include "core/cpu_dispatch.h"
 #include "core/error.h"
 
 #include <cmath>
@@ -30,6 +31,31 @@ std::vector<Tensor> zerosLike(const std::vector<OptimParam>& params)
     return state;
 }
 
+// The updates below, one pass over each parameter reading and writing each value once (Eigen's
+// expressions took one pass per statement). Same per-element arithmetic, in the same order.
+SQ_SIMD_CLONES void sgdUpdate(float* w, float* v, const float* g, std::size_t n, float momentum, float decay,
+                              float rate)
+{
+    for (std::size_t i = 0; i < n; ++i) {
+        const float vi = momentum * v[i] + g[i] + decay * w[i];
+        v[i] = vi;
+        w[i] -= rate * vi;
+    }
+}
+
+SQ_SIMD_CLONES void adamUpdate(float* w, float* m, float* v, const float* grad, std::size_t n, float beta1,
+                               float beta2, float decay, float rate, float sqrtCorrection2, float epsilon)
+{
+    for (std::size_t i = 0; i < n; ++i) {
+        const float g = grad[i] + decay * w[i];
+        const float mi = beta1 * m[i] + (1.0f - beta1) * g;
+        const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= rate * mi / (std::sqrt(vi) / sqrtCorrection2 + epsilon);
+    }
+}
+
 std::vector<Tensor*> pointers(std::vector<Tensor>& tensors)
 {
     std::vector<Tensor*> out;
@@ -52,10 +78,7 @@ void Sgd::step(float lr)
         Param& p = *params_[i].param;
         const float rate = lr * params_[i].lrMultiplier;
         const float decay = p.decay ? weightDecay_ : 0.0f;
-        auto w = p.value.vec();
-        auto v = velocity_[i].vec();
-        v = momentum_ * v + p.grad.vec() + decay * w;
-        w -= rate * v;
+        sgdUpdate(p.value.data(), velocity_[i].data(), p.grad.data(), p.value.size(), momentum_, decay, rate);
     }
 }
 
@@ -82,14 +105,9 @@ void Adam::step(float lr)
         Param& p = *params_[i].param;
         const float rate = lr * params_[i].lrMultiplier / correction1;
         const float decay = p.decay ? weightDecay_ : 0.0f;
-        auto w = p.value.vec().array();
-        auto m = m_[i].vec().array();
-        auto v = v_[i].vec().array();
-        const auto g = p.grad.vec().array() + decay * w;
-        m = beta1_ * m + (1.0f - beta1_) * g;
-        v = beta2_ * v + (1.0f - beta2_) * g * g;
         // w -= lr * mhat / (sqrt(vhat) + eps), with the bias corrections folded into the scalars.
-        w -= rate * m / (v.sqrt() / sqrtCorrection2 + epsilon_);
+        adamUpdate(p.value.data(), m_[i].data(), v_[i].data(), p.grad.data(), p.value.size(), beta1_, beta2_, decay,
+                   rate, sqrtCorrection2, epsilon_);
     }
 }
 

@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build
-    libeigen3-dev zlib1g-dev
+    libeigen3-dev zlib1g-dev libopenblas-openmp-dev
     qt6-base-dev qt6-qpa-plugins libqt6svg6-dev libqcustomplot-dev
     dataset-fashion-mnist
 )

@@ -1,5 +1,6 @@
 #include "core/layers/batchnorm.h"
 
+#include "core/cpu_dispatch.h"
 #include "core/error.h"
 
 #include <cmath>
@@ -8,10 +9,160 @@ namespace sq {
 
 namespace {
 
-// One sample's activations as (channels, spatial); samples are not 64-byte aligned in general.
-using ArrayRM = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using SampleMap = Eigen::Map<ArrayRM>;
-using ConstSampleMap = Eigen::Map<const ArrayRM>;
+// The passes over the activations, as plain loops on (n, channels, spatial) buffers compiled for
+// several SIMD widths (core/cpu_dispatch.h). Statistics accumulate in double as before; a (N, F)
+// batch (spatial 1) runs its loops across the features, an image batch across the pixels of one
+// channel. Sums over pixels go through a fixed number of double lanes, so their order does not
+// depend on the vector width.
+constexpr int kLanes = 8;
+
+// sum over the row of (x - shift), or of (x - shift)^2 with Square, in double.
+template <bool Square>
+[[gnu::always_inline]] inline double rowSum(const float* x, int count, double shift)
+{
+    double lanes[kLanes] = {};
+    int s = 0;
+    for (; s + kLanes <= count; s += kLanes)
+        for (int l = 0; l < kLanes; ++l) {
+            const double d = static_cast<double>(x[s + l]) - shift;
+            lanes[l] += Square ? d * d : d;
+        }
+    double sum = 0.0;
+    for (; s < count; ++s) {
+        const double d = static_cast<double>(x[s]) - shift;
+        sum += Square ? d * d : d;
+    }
+    for (double v : lanes)
+        sum += v;
+    return sum;
+}
+
+// out[c] = sum over samples and pixels of (x - shift[c]) (or its square); shift may be null.
+template <bool Square>
+[[gnu::always_inline]] inline void channelSumsBody(const float* x, int n, int channels, int spatial,
+                                                   const double* shift, double* out)
+{
+    for (int c = 0; c < channels; ++c)
+        out[c] = 0.0;
+    if (spatial == 1) {
+        for (int i = 0; i < n; ++i) {
+            const float* row = x + static_cast<std::ptrdiff_t>(i) * channels;
+            for (int c = 0; c < channels; ++c) {
+                const double d = static_cast<double>(row[c]) - (shift ? shift[c] : 0.0);
+                out[c] += Square ? d * d : d;
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < n; ++i)
+        for (int c = 0; c < channels; ++c)
+            out[c] += rowSum<Square>(x + (static_cast<std::ptrdiff_t>(i) * channels + c) * spatial, spatial,
+                                     shift ? shift[c] : 0.0);
+}
+
+SQ_SIMD_CLONES void channelSums(const float* x, int n, int channels, int spatial, double* out)
+{
+    channelSumsBody<false>(x, n, channels, spatial, nullptr, out);
+}
+
+SQ_SIMD_CLONES void channelSquaredDeviations(const float* x, int n, int channels, int spatial, const double* mean,
+                                             double* out)
+{
+    channelSumsBody<true>(x, n, channels, spatial, mean, out);
+}
+
+// sumG[c] = sum of g, sumGC[c] = sum of g * (x - mean[c]), in double.
+SQ_SIMD_CLONES void gradientSums(const float* g, const float* x, int n, int channels, int spatial,
+                                 const double* mean, double* sumG, double* sumGC)
+{
+    for (int c = 0; c < channels; ++c) {
+        sumG[c] = 0.0;
+        sumGC[c] = 0.0;
+    }
+    if (spatial == 1) {
+        for (int i = 0; i < n; ++i) {
+            const float* gr = g + static_cast<std::ptrdiff_t>(i) * channels;
+            const float* xr = x + static_cast<std::ptrdiff_t>(i) * channels;
+            for (int c = 0; c < channels; ++c) {
+                const double gd = gr[c];
+                sumG[c] += gd;
+                sumGC[c] += gd * (static_cast<double>(xr[c]) - mean[c]);
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < n; ++i)
+        for (int c = 0; c < channels; ++c) {
+            const std::ptrdiff_t base = (static_cast<std::ptrdiff_t>(i) * channels + c) * spatial;
+            const float* gr = g + base;
+            const float* xr = x + base;
+            const double m = mean[c];
+            double lanesG[kLanes] = {};
+            double lanesGC[kLanes] = {};
+            int s = 0;
+            for (; s + kLanes <= spatial; s += kLanes)
+                for (int l = 0; l < kLanes; ++l) {
+                    const double gd = gr[s + l];
+                    lanesG[l] += gd;
+                    lanesGC[l] += gd * (static_cast<double>(xr[s + l]) - m);
+                }
+            double a = 0.0, b = 0.0;
+            for (; s < spatial; ++s) {
+                const double gd = gr[s];
+                a += gd;
+                b += gd * (static_cast<double>(xr[s]) - m);
+            }
+            for (int l = 0; l < kLanes; ++l) {
+                a += lanesG[l];
+                b += lanesGC[l];
+            }
+            sumG[c] += a;
+            sumGC[c] += b;
+        }
+}
+
+// y = ((x - center) - low) * scale + shift per channel (forward), or with Grad
+// dx = (g * gscale) + ((x - center) - low) * scale + shift (backward), in float.
+template <bool Grad>
+[[gnu::always_inline]] inline void affineBody(const float* x, const float* g, float* y, int n, int channels,
+                                              int spatial, const float* center, const float* low,
+                                              const float* gscale, const float* scale, const float* shift)
+{
+    if (spatial == 1) {
+        for (int i = 0; i < n; ++i) {
+            const std::ptrdiff_t base = static_cast<std::ptrdiff_t>(i) * channels;
+            for (int c = 0; c < channels; ++c) {
+                const float centred = (x[base + c] - center[c]) - low[c];
+                y[base + c] = Grad ? (g[base + c] * gscale[c]) + centred * scale[c] + shift[c]
+                                   : centred * scale[c] + shift[c];
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < n; ++i)
+        for (int c = 0; c < channels; ++c) {
+            const std::ptrdiff_t base = (static_cast<std::ptrdiff_t>(i) * channels + c) * spatial;
+            const float cen = center[c], lo = low[c], sc = scale[c], sh = shift[c];
+            const float gs = Grad ? gscale[c] : 0.0f;
+            for (int s = 0; s < spatial; ++s) {
+                const float centred = (x[base + s] - cen) - lo;
+                y[base + s] = Grad ? (g[base + s] * gs) + centred * sc + sh : centred * sc + sh;
+            }
+        }
+}
+
+SQ_SIMD_CLONES void normaliseKernel(const float* x, float* y, int n, int channels, int spatial, const float* center,
+                                    const float* low, const float* scale, const float* shift)
+{
+    affineBody<false>(x, nullptr, y, n, channels, spatial, center, low, nullptr, scale, shift);
+}
+
+SQ_SIMD_CLONES void inputGradientKernel(const float* g, const float* x, float* dx, int n, int channels, int spatial,
+                                        const float* center, const float* low, const float* gscale,
+                                        const float* scale, const float* shift)
+{
+    affineBody<true>(x, g, dx, n, channels, spatial, center, low, gscale, scale, shift);
+}
 
 } // namespace
 
@@ -66,20 +217,14 @@ int BatchNorm::spatialSize(const Tensor& in) const
 void BatchNorm::batchStatistics(const Tensor& in, int spatial)
 {
     const int n = in.dim(0);
-    const auto perSample = static_cast<Eigen::Index>(channels_) * spatial;
     const double count = static_cast<double>(n) * spatial;
-    mean_.setZero(channels_);
-    for (int i = 0; i < n; ++i)
-        mean_ += ConstSampleMap(in.data() + i * perSample, channels_, spatial).cast<double>().rowwise().sum();
+    mean_.resize(channels_);
+    var_.resize(channels_);
+    channelSums(in.data(), n, channels_, spatial, mean_.data());
     mean_ /= count;
     // Two passes (mean, then squared deviations) rather than E[x^2] - E[x]^2, which cancels
     // catastrophically when the mean is large against the spread.
-    var_.setZero(channels_);
-    for (int i = 0; i < n; ++i)
-        var_ += (ConstSampleMap(in.data() + i * perSample, channels_, spatial).cast<double>().colwise() - mean_)
-                    .square()
-                    .rowwise()
-                    .sum();
+    channelSquaredDeviations(in.data(), n, channels_, spatial, mean_.data(), var_.data());
     var_ /= count;
 }
 
@@ -91,14 +236,8 @@ void BatchNorm::setCenter(const Eigen::ArrayXd& mean)
 
 void BatchNorm::normalise(const Tensor& in, Tensor& out, int spatial) const
 {
-    const int n = in.dim(0);
-    const auto perSample = static_cast<Eigen::Index>(channels_) * spatial;
-    const auto beta = beta_.value.vec().array();
-    for (int i = 0; i < n; ++i) {
-        const ConstSampleMap x(in.data() + i * perSample, channels_, spatial);
-        SampleMap y(out.data() + i * perSample, channels_, spatial);
-        y = (((x.colwise() - center_).colwise() - centerLow_).colwise() * scale_).colwise() + beta;
-    }
+    normaliseKernel(in.data(), out.data(), in.dim(0), channels_, spatial, center_.data(), centerLow_.data(),
+                    scale_.data(), beta_.value.data());
 }
 
 void BatchNorm::forward(const Tensor& in, Tensor& out, Pass pass)
@@ -154,16 +293,10 @@ void BatchNorm::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& 
         throw Error(describe() + ": backward() needs a Train forward of the same batch (input "
                     + in.shapeString() + ", output gradient " + gradOut.shapeString() + ")");
     const int n = in.dim(0);
-    const auto perSample = static_cast<Eigen::Index>(channels_) * spatial;
-
-    sumGrad_.setZero(channels_);
-    sumGradCentered_.setZero(channels_);
-    for (int i = 0; i < n; ++i) {
-        const ConstSampleMap g(gradOut.data() + i * perSample, channels_, spatial);
-        const ConstSampleMap x(in.data() + i * perSample, channels_, spatial);
-        sumGrad_ += g.cast<double>().rowwise().sum();
-        sumGradCentered_ += (g.cast<double>() * (x.cast<double>().colwise() - trainMean_)).rowwise().sum();
-    }
+    sumGrad_.resize(channels_);
+    sumGradCentered_.resize(channels_);
+    gradientSums(gradOut.data(), in.data(), n, channels_, spatial, trainMean_.data(), sumGrad_.data(),
+                 sumGradCentered_.data());
     // With xhat = (x - mean) * invStd and y = gamma * xhat + beta:
     //   dbeta = sum(g), dgamma = sum(g * xhat),
     //   dx = gamma * invStd * (g - dbeta / m - xhat * dgamma / m)
@@ -181,15 +314,8 @@ void BatchNorm::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& 
     gradShift_ = (-a * sumGrad_ / m).cast<float>();
     setCenter(trainMean_);
     gradIn->resize(in.shape());
-    for (int i = 0; i < n; ++i) {
-        const ConstSampleMap g(gradOut.data() + i * perSample, channels_, spatial);
-        const ConstSampleMap x(in.data() + i * perSample, channels_, spatial);
-        SampleMap dx(gradIn->data() + i * perSample, channels_, spatial);
-        dx = ((g.colwise() * gradScale_)
-              + (((x.colwise() - center_).colwise() - centerLow_).colwise() * gradCenteredScale_))
-                 .colwise()
-             + gradShift_;
-    }
+    inputGradientKernel(gradOut.data(), in.data(), gradIn->data(), n, channels_, spatial, center_.data(),
+                        centerLow_.data(), gradScale_.data(), gradCenteredScale_.data(), gradShift_.data());
 }
 
 } // namespace sq
