@@ -100,6 +100,7 @@ Options parseOptions(const std::vector<std::string>& args)
         {"--history-every", [&](auto& f, auto& v) { c.historyEveryBatches = parseInt(f, v); }},
         {"--histogram-bins", [&](auto& f, auto& v) { c.histogramBins = parseInt(f, v); }},
         {"--out", [&](auto&, auto& v) { o.outDir = v; }},
+        {"--eval", [&](auto&, auto& v) { o.evalModel = v; }},
     };
 
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -186,7 +187,10 @@ Evaluation and output
   --recalibration-images N   images used to re-estimate BatchNorm under q(w) (default 4096)
   --history-every N          in-memory history row every N batches (default 20)
   --histogram-bins N         weight histogram bins (default 64)
-  --out DIR                  output folder (default runs/<model>-<mode>-<time>)
+  --out DIR                  output folder (default runs/<model>-<mode>-<time>); a run writes
+                             history.csv, summary.json, model.sqm, model.onnx and model.h there
+  --eval MODEL               no training: the test accuracy of a saved model.sqm on --dataset
+                             (with --dataset-kind, --test-limit, --threads)
   --quiet                    print only the final summary
   --help, --version
 Options also accept --flag=value.

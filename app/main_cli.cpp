@@ -3,14 +3,23 @@
 
 #include "core/data/dataset.h"
 #include "core/error.h"
+#include "core/io/c_header_export.h"
+#include "core/io/model_file.h"
+#include "core/io/onnx_export.h"
 #include "core/io/run_files.h"
+#include "core/io/trained_model.h"
+#include "core/model_eval.h"
+#include "core/parallel.h"
 #include "core/trainer.h"
+
+#include <Eigen/Core>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
@@ -66,6 +75,52 @@ void printSummary(const sq::Trainer& trainer)
                 r.memory.weightCompression(), groupedNumber(r.memory.modelBits).c_str(), r.memory.compression());
 }
 
+// --eval: the test accuracy of a saved model, computed as the trainer computes its own.
+int evaluateSavedModel(const std::string& path, const sq::TrainConfig& config)
+{
+    const sq::StoredModel stored = sq::readModelFile(path);
+    sq::Model model = sq::instantiateModel(stored);
+    // The model's own input normalisation, not the dataset's: the inputs its accuracy was
+    // measured on. One training image is enough (only the test split is evaluated).
+    const sq::DatasetSplits data = sq::loadDataset(config.datasetDir, config.datasetKind, 1, config.testLimit,
+                                                   stored.inputMean, stored.inputStddev);
+    if (data.test.sampleShape() != stored.inputSample)
+        throw sq::Error(path + ": the model takes " + sq::shapeString(stored.inputSample) + " inputs, but "
+                        + config.datasetDir + " holds " + sq::shapeString(data.test.sampleShape()) + " images");
+    if (data.test.classes > stored.classes)
+        throw sq::Error(path + ": the model has " + std::to_string(stored.classes) + " classes, but "
+                        + config.datasetDir + " has " + std::to_string(data.test.classes));
+    const int threads = config.resolvedThreads();
+    sq::setThreadCount(threads);
+    Eigen::setNbThreads(threads);
+    const sq::AccuracyResult r = sq::datasetAccuracy(model, data.test, config.evalBatchSize);
+
+    std::printf("%s: %s model, %s, input %s\n", path.c_str(), stored.method.c_str(), stored.architecture.c_str(),
+                sq::shapeString(stored.inputSample).c_str());
+    for (const auto& w : stored.weights)
+        std::printf("  %-8s %-8s %2d bits  %zu weights\n", w.name.c_str(), w.decision.c_str(), w.bits, w.count());
+    std::printf("test accuracy %.2f%% (%lld of %lld correct), loss %.6f on %s\n", 100.0 * r.accuracy(),
+                static_cast<long long>(r.correct), static_cast<long long>(r.total), r.loss,
+                config.datasetDir.c_str());
+    return 0;
+}
+
+// model.sqm, model.onnx and model.h: the model whose accuracy the run reported.
+void writeModelExports(const std::string& outDir, sq::Trainer& trainer, const sq::DatasetSplits& data)
+{
+    const sq::StoredModel stored = sq::captureTrainedModel(trainer, data.mean, data.stddev);
+    const std::string sqm = outDir + "/model.sqm";
+    sq::writeModelFile(sqm, stored);
+    sq::writeOnnxModel(outDir + "/model.onnx", stored);
+    sq::writeCHeader(outDir + "/model.h", stored);
+    const std::uint64_t bits = sq::storedModelBits(stored);
+    const auto bytes = static_cast<unsigned long long>(std::filesystem::file_size(sqm));
+    std::printf("wrote %s (%s bytes: %s model bits = %s bytes, plus %s bytes of header, metadata and padding), "
+                "model.onnx and model.h\n",
+                sqm.c_str(), groupedNumber(bytes).c_str(), groupedNumber(bits).c_str(),
+                groupedNumber((bits + 7) / 8).c_str(), groupedNumber(bytes - (bits + 7) / 8).c_str());
+}
+
 std::string defaultOutDir(const sq::TrainConfig& c)
 {
     const std::time_t now = std::time(nullptr);
@@ -99,6 +154,8 @@ int main(int argc, char** argv)
         sq::TrainConfig& config = options.config;
         if (config.datasetDir.empty())
             config.datasetDir = sq::defaultDatasetDir();
+        if (!options.evalModel.empty())
+            return evaluateSavedModel(options.evalModel, config);
         const std::string outDir = options.outDir.empty() ? defaultOutDir(config) : options.outDir;
 
         const auto loadStart = std::chrono::steady_clock::now();
@@ -133,6 +190,7 @@ int main(int argc, char** argv)
         printSummary(trainer);
         sq::writeRunFiles(outDir, trainer, config.datasetDir);
         std::printf("wrote %s/history.csv and %s/summary.json\n", outDir.c_str(), outDir.c_str());
+        writeModelExports(outDir, trainer, *data);
         return g_interrupted.load() ? 130 : 0;
     } catch (const sq::Error& e) {
         std::cerr << "sq-train: " << e.what() << "\n";

@@ -31,6 +31,7 @@ public:
     Knob lambda;
     Knob gamma;
     Knob learningRate;
+    Knob mu; // CPQ's memory pressure
 
     void pause() { setPaused(true); }
     void resume() { setPaused(false); }

@@ -20,6 +20,7 @@ struct StepRecord {
     double trainAccuracy = 0.0;
     double lambda = 0.0;
     double gamma = 0.0;
+    double mu = 0.0; // CPQ's memory pressure
     double learningRate = 0.0;
     double imagesPerSecond = 0.0;
     std::vector<float> alpha; // per quantizable layer
@@ -34,6 +35,7 @@ struct EpochRecord {
     double learningRate = 0.0;
     double lambda = 0.0;
     double gamma = 0.0;
+    double mu = 0.0; // CPQ's memory pressure
     double trainCrossEntropy = 0.0;
     double trainRegularizer = 0.0;
     double trainAccuracy = 0.0;

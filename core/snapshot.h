@@ -72,6 +72,7 @@ struct Snapshot {
 
     double lambda = 0.0;
     double gamma = 0.0;
+    double mu = 0.0; // CPQ's memory pressure
     double learningRate = 0.0;
 
     std::optional<Evaluation> lastEvaluation;

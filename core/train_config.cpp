@@ -62,6 +62,17 @@ void TrainConfig::validate() const
     requireRange("--beta-init", sq.betaInit, 0.78539816, 1.5697963, "in [pi/4, pi/2 - 1e-3] = [0.7854, 1.5698]");
     requireRange("--alpha-lr-mult", sq.alphaLrMultiplier, 1e-6, 1e6, "> 0");
     requireRange("--beta-lr-mult", sq.betaLrMultiplier, 1e-6, 1e6, "> 0");
+    requireInt("--bits", uniq.bits, 1, kUniqMaxBits);
+    for (int b : uniq.layerBits)
+        requireInt("--layer-bits", b, 1, kUniqMaxBits);
+    requireRange("--step-lr-mult", uniq.stepLrMultiplier, 1e-6, 1e6, "> 0");
+    requireRange("--step-lr-mult", cpq.stepLrMultiplier, 1e-6, 1e6, "> 0");
+    requireInt("--max-bits", cpq.maxBits, 2, kCpqMaxBits);
+    if (!(cpq.dropP >= 0.0 && cpq.dropP < 1.0))
+        throw Error("--drop-p: must be in [0, 1), got " + str(cpq.dropP));
+    requireRange("--mu", mu, 0.0, 1e9, "a finite number >= 0");
+    requireRange("--cpq-temperature", cpq.temperature, 1e-3, 1.0, "in [0.001, 1]");
+    requireRange("--gate-lr-mult", cpq.gateLrMultiplier, 1e-6, 1e6, "> 0");
     if (lambdaSchedule.kind != LambdaScheduleKind::Constant) {
         requireRange("--lambda-start", lambdaSchedule.start, 0.0, 1e9, "a finite number >= 0");
         if (lambdaSchedule.kind == LambdaScheduleKind::Exponential && lambdaSchedule.start <= 0.0f)

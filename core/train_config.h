@@ -3,7 +3,9 @@
 
 #include "core/data/dataset.h"
 #include "core/optimizer.h"
+#include "core/quant/cpq_method.h"
 #include "core/quant/sq_method.h"
+#include "core/quant/uniq_method.h"
 #include "core/schedule.h"
 
 #include <cstdint>
@@ -22,11 +24,14 @@ struct TrainConfig {
     std::string model = "mlp";
     std::string arch;
 
-    // Quantization (SPEC §1)
+    // Quantization (SPEC §1); sq.mode picks the method and sq.keepFloat applies to every method
     SqSettings sq;
     double lambda = 1.0;
     double gamma = 3e-3;
     LambdaSchedule lambdaSchedule;
+    UniqSettings uniq; // SPEC §2.1
+    CpqSettings cpq;   // SPEC §2.2 (its seed is the run's)
+    double mu = kCpqMuDefault; // CPQ's memory pressure, live-adjustable like gamma
 
     // Optimization
     OptimizerSettings optimizer;

@@ -6,7 +6,7 @@
 #include "core/loss.h"
 #include "core/model_stats.h"
 #include "core/parallel.h"
-#include "core/quant/sq_method.h"
+#include "core/quant/method_factory.h"
 
 #include <Eigen/Core>
 
@@ -49,7 +49,7 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const DatasetSplits> data, 
 
     Rng rng(config_.seed);
     model_->initialize(rng);
-    method_ = std::make_unique<SqMethod>(*model_, config_.sq);
+    method_ = makeQuantMethod(*model_, config_);
 
     std::vector<OptimParam> params;
     for (Param* p : model_->params())
@@ -61,6 +61,7 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const DatasetSplits> data, 
     batchesPerEpoch_ = trainBatches_.batchesPerEpoch();
     lambdaSeen_ = controls_->lambda.version();
     gammaSeen_ = controls_->gamma.version();
+    muSeen_ = controls_->mu.version();
     lrSeen_ = controls_->learningRate.version();
     pullControls();
     lastSnapshotTime_ = Clock::now();
@@ -99,11 +100,14 @@ void Trainer::pullControls()
     const double t = epochsElapsed();
     pullKnob(controls_->lambda, lambdaSeen_, lambdaOverridden_, "lambda", lambda_, false);
     pullKnob(controls_->gamma, gammaSeen_, gammaOverridden_, "gamma", gamma_, false);
+    pullKnob(controls_->mu, muSeen_, muOverridden_, "mu", mu_, false);
     pullKnob(controls_->learningRate, lrSeen_, lrOverridden_, "lr", lr_, true);
     if (!lambdaOverridden_)
         lambda_ = config_.lambdaSchedule.at(static_cast<float>(config_.lambda), t);
     if (!gammaOverridden_)
         gamma_ = config_.gamma;
+    if (!muOverridden_)
+        mu_ = config_.mu;
     if (!lrOverridden_)
         lr_ = config_.lrSchedule.at(static_cast<float>(config_.learningRate), t, config_.epochs);
 }
@@ -137,7 +141,7 @@ bool Trainer::step()
         throw Error(msg.str());
     }
     model_->backward(images_, gradLogits_);
-    const double reg = method_->endStep(lambda_, gamma_);
+    const double reg = method_->endStep({lambda_, gamma_, mu_});
     optimizer_->step(static_cast<float>(lr_));
     method_->afterOptimizerStep();
     ++step_;
@@ -197,6 +201,7 @@ void Trainer::recordStep()
     sinceRecord_ = Window{};
     r.lambda = lambda_;
     r.gamma = gamma_;
+    r.mu = mu_;
     r.learningRate = lr_;
     for (const auto& s : method_->layerStates(false)) {
         r.alpha.push_back(s.alpha);
@@ -214,6 +219,7 @@ void Trainer::endEpoch()
     r.learningRate = lr_;
     r.lambda = lambda_;
     r.gamma = gamma_;
+    r.mu = mu_;
     const Window& w = thisEpoch_;
     r.trainCrossEntropy = w.crossEntropy / w.batches;
     r.trainRegularizer = w.regularizer / w.batches;
@@ -369,6 +375,7 @@ std::shared_ptr<const Snapshot> Trainer::makeSnapshot(bool paused)
     }
     s->lambda = lambda_;
     s->gamma = gamma_;
+    s->mu = mu_;
     s->learningRate = lr_;
     s->lastEvaluation = lastEvaluation_;
     s->evaluatedEpochs = static_cast<int>(history_.epochs.size());

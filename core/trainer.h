@@ -61,6 +61,7 @@ public:
     Phase phase() const;
     double lambda() const { return lambda_; }
     double gamma() const { return gamma_; }
+    double mu() const { return mu_; }
     double learningRate() const { return lr_; }
 
 private:
@@ -101,12 +102,15 @@ private:
     // Live values and whether the user has overridden their schedules.
     double lambda_ = 0.0;
     double gamma_ = 0.0;
+    double mu_ = 0.0;
     double lr_ = 0.0;
     std::uint64_t lambdaSeen_ = 0;
     std::uint64_t gammaSeen_ = 0;
+    std::uint64_t muSeen_ = 0;
     std::uint64_t lrSeen_ = 0;
     bool lambdaOverridden_ = false;
     bool gammaOverridden_ = false;
+    bool muOverridden_ = false;
     bool lrOverridden_ = false;
 
     // Accumulators since the last snapshot and over the current epoch.

@@ -1,39 +1,12 @@
 #include "core/quant/sq_method.h"
 
 #include "core/error.h"
+#include "core/quant/keep_float.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace sq {
-
-QuantMode parseQuantMode(const std::string& text)
-{
-    if (text == "float")
-        return QuantMode::Float;
-    if (text == "binary")
-        return QuantMode::Binary;
-    if (text == "ternary")
-        return QuantMode::Ternary;
-    if (text == "sq")
-        return QuantMode::Sq;
-    throw Error("--mode: unknown mode '" + text + "' (expected float, binary, ternary or sq)");
-}
-
-std::string toString(QuantMode mode)
-{
-    switch (mode) {
-    case QuantMode::Float:
-        return "float";
-    case QuantMode::Binary:
-        return "binary";
-    case QuantMode::Ternary:
-        return "ternary";
-    case QuantMode::Sq:
-        return "sq";
-    }
-    return "sq";
-}
 
 namespace {
 
@@ -67,17 +40,16 @@ SqMethod::SqMethod(const Model& model, SqSettings settings) : settings_(std::mov
         throw Error("--beta-switch: must be inside (pi/4, pi/2 - 1e-3) = (0.7854, 1.5698), got "
                     + std::to_string(settings_.betaSwitch));
 
+    if (!isSqFamily(settings_.mode))
+        throw Error("--mode: " + toString(settings_.mode) + " is not run by the SQ method");
+
     const auto& targets = model.quantTargets();
-    std::set<std::string> unknown = settings_.keepFloat;
+    const std::vector<bool> keepFloat = resolveKeepFloat(targets, settings_.keepFloat);
     for (std::size_t i = 0; i < targets.size(); ++i) {
         const auto& t = targets[i];
         Layer layer;
         layer.target = t;
-        const bool first = i == 0;
-        const bool last = i + 1 == targets.size();
-        layer.keepFloat = settings_.keepFloat.count(t.name) || (first && settings_.keepFloat.count("first"))
-                          || (last && settings_.keepFloat.count("last"));
-        unknown.erase(t.name);
+        layer.keepFloat = keepFloat[i];
         double beta = settings_.betaInit;
         if (settings_.mode == QuantMode::Binary)
             beta = kBetaMax;
@@ -86,15 +58,6 @@ SqMethod::SqMethod(const Model& model, SqSettings settings) : settings_(std::mov
         layer.alpha = scalarParam(t.name + ".alpha", meanAbs(t.weight->param.value));
         layer.beta = scalarParam(t.name + ".beta", beta);
         layers_.push_back(std::move(layer));
-    }
-    unknown.erase("first");
-    unknown.erase("last");
-    if (!unknown.empty()) {
-        std::string names;
-        for (const auto& t : targets)
-            names += (names.empty() ? "" : ", ") + t.name;
-        throw Error("--keep-float: no quantizable layer named '" + *unknown.begin() + "' (layers: " + names
-                    + ", or first/last)");
     }
 }
 
@@ -129,6 +92,8 @@ SqMethod::Depth SqMethod::depthOf(const Layer& layer) const
         return Depth::Ternary;
     case QuantMode::Float: // post-training quantization at the depth beta points to
     case QuantMode::Sq:
+    case QuantMode::Uniq: // refused by the constructor
+    case QuantMode::Cpq:
         break;
     }
     return layer.beta.value[0] < settings_.betaSwitch ? Depth::Ternary : Depth::Binary;
@@ -190,8 +155,10 @@ void SqMethod::beginStep()
     }
 }
 
-double SqMethod::endStep(double lambda, double gamma)
+double SqMethod::endStep(const StepControls& live)
 {
+    const double lambda = live.lambda;
+    const double gamma = live.gamma;
     double total = 0.0;
     for (auto& layer : layers_) {
         if (!regularized(layer))
@@ -266,6 +233,7 @@ std::vector<LayerQuantState> SqMethod::layerStates(bool statistics) const
         const QuantizableWeight& w = *layer.target.weight;
         s.name = layer.target.name;
         s.description = layer.target.layer->describe();
+        s.method = "sq";
         s.weights = w.param.value.size();
         s.keepFloat = layer.keepFloat;
         s.committed = committed_ && regularized(layer);

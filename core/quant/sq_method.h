@@ -4,6 +4,7 @@
 
 #include "core/model.h"
 #include "core/quant/quant_method.h"
+#include "core/quant/quant_mode.h"
 #include "core/quant/sq_regularizer.h"
 
 #include <set>
@@ -12,18 +13,14 @@
 
 namespace sq {
 
-enum class QuantMode { Float, Binary, Ternary, Sq };
-QuantMode parseQuantMode(const std::string& text); // float|binary|ternary|sq
-std::string toString(QuantMode mode);
-
 struct SqSettings {
-    QuantMode mode = QuantMode::Sq;
+    QuantMode mode = QuantMode::Sq; // the run's mode; SqMethod runs float, binary, ternary and sq
     int p = 2;
     double betaInit = kBetaSwitchDefault + 0.01;
     double betaSwitch = kBetaSwitchDefault;
     float alphaLrMultiplier = 1.0f;
     float betaLrMultiplier = 1.0f;
-    std::set<std::string> keepFloat; // layer names ("dense1") that stay float32
+    std::set<std::string> keepFloat; // layer names ("dense1") that stay float32 (every method)
 };
 
 class SqMethod final : public QuantMethod {
@@ -34,7 +31,7 @@ public:
     std::string name() const override { return toString(settings_.mode); }
     std::vector<OptimParam> params() override;
     void beginStep() override;
-    double endStep(double lambda, double gamma) override;
+    double endStep(const StepControls& live) override;
     void afterOptimizerStep() override;
     void commit() override;
     bool committed() const override { return committed_; }

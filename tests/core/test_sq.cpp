@@ -293,7 +293,7 @@ void TestSq::methodModes()
     }
     for (auto& t : model.quantTargets())
         t.weight->param.grad.setZero();
-    const double reg = method.endStep(2.0, 0.01);
+    const double reg = method.endStep({2.0, 0.01});
     if (mode == "float") {
         QCOMPARE(reg, 0.0);
     } else {
@@ -364,7 +364,7 @@ void TestSq::steAlphaGradient()
         expected += static_cast<double>(w.param.grad[i]) * w.quantized[i] / alpha;
     }
     const auto before = w.param.grad.vec().eval();
-    method.endStep(0.0, 0.0);
+    method.endStep({0.0, 0.0});
     QVERIFY(std::abs(method.params()[0].param->grad[0] - expected) < 1e-4 * std::max(1.0, std::abs(expected)));
     QVERIFY(w.param.grad.vec().isApprox(before)); // the weights' gradient passes straight through
 }
