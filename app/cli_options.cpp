@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -42,6 +43,18 @@ int parseInt(const std::string& flag, const std::string& text)
     return static_cast<int>(v);
 }
 
+// "1,2,2": one bit-width per quantized layer.
+std::vector<int> parseIntList(const std::string& flag, const std::string& text)
+{
+    std::vector<int> out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');)
+        out.push_back(parseInt(flag, item));
+    if (out.empty())
+        throw Error(flag + ": expected a comma-separated list of whole numbers, got '" + text + "'");
+    return out;
+}
+
 std::set<std::string> parseList(const std::string& text)
 {
     std::set<std::string> out;
@@ -75,6 +88,18 @@ Options parseOptions(const std::vector<std::string>& args)
         {"--keep-float", [&](auto&, auto& v) { c.sq.keepFloat = parseList(v); }},
         {"--alpha-lr-mult", [&](auto& f, auto& v) { c.sq.alphaLrMultiplier = static_cast<float>(parseDouble(f, v)); }},
         {"--beta-lr-mult", [&](auto& f, auto& v) { c.sq.betaLrMultiplier = static_cast<float>(parseDouble(f, v)); }},
+        {"--bits", [&](auto& f, auto& v) { c.uniq.bits = parseInt(f, v); }},
+        {"--layer-bits", [&](auto& f, auto& v) { c.uniq.layerBits = parseIntList(f, v); }},
+        {"--step-lr-mult",
+         [&](auto& f, auto& v) {
+             c.uniq.stepLrMultiplier = static_cast<float>(parseDouble(f, v));
+             c.cpq.stepLrMultiplier = c.uniq.stepLrMultiplier;
+         }},
+        {"--max-bits", [&](auto& f, auto& v) { c.cpq.maxBits = parseInt(f, v); }},
+        {"--drop-p", [&](auto& f, auto& v) { c.cpq.dropP = parseDouble(f, v); }},
+        {"--mu", [&](auto& f, auto& v) { c.mu = parseDouble(f, v); }},
+        {"--cpq-temperature", [&](auto& f, auto& v) { c.cpq.temperature = parseDouble(f, v); }},
+        {"--gate-lr-mult", [&](auto& f, auto& v) { c.cpq.gateLrMultiplier = static_cast<float>(parseDouble(f, v)); }},
         {"--lambda-schedule", [&](auto&, auto& v) { c.lambdaSchedule.kind = parseLambdaScheduleKind(v); }},
         {"--lambda-start", [&](auto& f, auto& v) { c.lambdaSchedule.start = static_cast<float>(parseDouble(f, v)); }},
         {"--lambda-ramp-epochs", [&](auto& f, auto& v) { c.lambdaSchedule.rampEpochs = parseDouble(f, v); }},
@@ -139,13 +164,16 @@ Options parseOptions(const std::vector<std::string>& args)
 
 std::string helpText()
 {
+    char muDefault[32];
+    std::snprintf(muDefault, sizeof muDefault, "%g", kCpqMuDefault);
     std::string presets;
     for (const auto& n : presetNames())
         presets += (presets.empty() ? "" : ", ") + n;
     return R"(Usage: sq-train [options]
 
-Trains a small network with Smart Quantization (adaptive binary-ternary quantization) and
-prints one line per epoch. Writes history.csv and summary.json into the output folder.
+Trains a small network with Smart Quantization (adaptive binary-ternary quantization), UniQ or
+CPQ (DropBits) and prints one line per epoch. Writes history.csv and summary.json into the
+output folder.
 
 Data
   --dataset DIR              IDX (MNIST-style, plain or .gz) or CIFAR-10 binary folder
@@ -158,7 +186,7 @@ Model
   --arch TEXT                architecture text instead of a preset, e.g.
                              "conv 32 3x3 pad 1, bn, relu, maxpool 2, dense 10"
 Quantization
-  --mode M                   float | binary | ternary | sq (default sq)
+  --mode M                   float | binary | ternary | sq | uniq | cpq (default sq)
   --lambda X                 regularization weight (default 1)
   --gamma X                  memory pressure towards binary (default 0.003)
   --p N                      regularizer power, 1 or 2 (default 2)
@@ -170,6 +198,18 @@ Quantization
   --lambda-schedule S        constant | linear | exp ramp to --lambda (default constant)
   --lambda-start X           ramp start value (default 0.01)
   --lambda-ramp-epochs X     ramp length in epochs (default 1)
+UniQ (--mode uniq: learnable symmetric quantizer, no zero level)
+  --bits N                   bits per weight, 1 to 8 (default 2)
+  --layer-bits LIST          bits per quantized layer instead, e.g. 1,2,2 (one value per layer
+                             not kept float, in model order)
+  --step-lr-mult X           learning-rate multiplier for the grid step (UniQ and CPQ; default 1)
+CPQ (DropBits) (--mode cpq: learned bit-lengths; this project's specification of CPQ)
+  --max-bits B               largest bit-length, 2 to 8 (default 4)
+  --drop-p X                 DropBits: group j dropped with probability X^(B-j+1), X in [0, 1)
+                             (default 0.3)
+  --mu X                     memory pressure towards fewer bits, >= 0 (default )" + std::string(muDefault) + R"()
+  --cpq-temperature X        temperature of the straight-through softmax, in (0, 1] (default 1)
+  --gate-lr-mult X           learning-rate multiplier for the keep-gate logits (default 1)
 Optimization
   --optimizer O              sgd | adam (default adam)
   --lr X                     learning rate (default 0.001)

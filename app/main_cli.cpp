@@ -35,6 +35,8 @@ char decisionLetter(const std::string& decision)
         return 'B';
     if (decision == "ternary")
         return 'T';
+    if (decision.ends_with("-bit")) // UniQ and CPQ: "3-bit" prints as 3
+        return decision.front();
     return 'F';
 }
 

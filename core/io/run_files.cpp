@@ -11,6 +11,23 @@ namespace sq {
 
 namespace {
 
+// The method as the UI and docs name it; CPQ is this project's specification (SPEC §2.2).
+const char* methodLabel(QuantMode mode)
+{
+    switch (mode) {
+    case QuantMode::Uniq:
+        return "UniQ";
+    case QuantMode::Cpq:
+        return "CPQ (DropBits)";
+    case QuantMode::Float:
+    case QuantMode::Binary:
+    case QuantMode::Ternary:
+    case QuantMode::Sq:
+        break;
+    }
+    return "SQ";
+}
+
 std::string num(double v)
 {
     char buf[32];
@@ -47,6 +64,21 @@ std::string historyCsv(const RunHistory& history)
         for (const auto& l : history.epochs.front().layers)
             for (const char* col : {"decision", "bits", "alpha", "beta", "delta", "share_zero", "quant_error"})
                 out += "," + l.name + "_" + col;
+    // UniQ and CPQ runs append their own columns after SQ's, which stay where they are.
+    const std::string method = history.epochs.empty() || history.epochs.front().layers.empty()
+                                   ? std::string("sq")
+                                   : history.epochs.front().layers.front().method;
+    const bool cpq = method == "cpq";
+    if (method == "uniq" || cpq) {
+        if (cpq)
+            out += ",mu";
+        for (const auto& l : history.epochs.front().layers) {
+            out += "," + l.name + "_step";
+            if (cpq)
+                for (int j = 3; j <= l.maxBits; ++j)
+                    out += "," + l.name + "_keep_group" + std::to_string(j);
+        }
+    }
     out += "\n";
     for (const auto& r : history.epochs) {
         out += std::to_string(r.epoch) + "," + std::to_string(r.step) + "," + toString(r.phase) + ","
@@ -59,6 +91,18 @@ std::string historyCsv(const RunHistory& history)
         for (const auto& l : r.layers)
             out += "," + l.decision + "," + std::to_string(l.bits) + "," + num(l.alpha) + "," + num(l.beta) + ","
                    + num(l.delta) + "," + num(l.shareZero) + "," + num(l.quantError);
+        if (method == "uniq" || cpq) {
+            if (cpq)
+                out += "," + num(r.mu);
+            for (const auto& l : r.layers) {
+                out += "," + num(l.step);
+                if (cpq)
+                    for (int j = 3; j <= l.maxBits; ++j) {
+                        const auto idx = static_cast<std::size_t>(j - 3);
+                        out += "," + (idx < l.keepProbability.size() ? num(l.keepProbability[idx]) : std::string());
+                    }
+            }
+        }
         out += "\n";
     }
     return out;
@@ -72,6 +116,7 @@ std::string summaryJson(const Trainer& trainer, const std::string& datasetDir)
     j.beginObject();
     j.value("format", "sq-explorer run summary").value("version", 1).value("sq_version", SQ_VERSION);
     j.value("finished", trainer.finished());
+    j.value("method", methodLabel(c.sq.mode));
 
     j.beginObject("config")
         .value("dataset", datasetDir)
@@ -85,8 +130,20 @@ std::string summaryJson(const Trainer& trainer, const std::string& datasetDir)
         .value("gamma", c.gamma)
         .value("p", c.sq.p)
         .value("beta_init", c.sq.betaInit)
-        .value("beta_switch", c.sq.betaSwitch)
-        .value("optimizer", toString(c.optimizer.kind))
+        .value("beta_switch", c.sq.betaSwitch);
+    if (c.sq.mode == QuantMode::Uniq) {
+        j.value("bits", c.uniq.bits);
+        j.beginArray("layer_bits");
+        for (int b : c.uniq.layerBits)
+            j.element(b);
+        j.endArray();
+    } else if (c.sq.mode == QuantMode::Cpq) {
+        j.value("max_bits", c.cpq.maxBits)
+            .value("drop_p", c.cpq.dropP)
+            .value("mu", c.mu)
+            .value("cpq_temperature", c.cpq.temperature);
+    }
+    j.value("optimizer", toString(c.optimizer.kind))
         .value("lr", c.learningRate)
         .value("lr_schedule", toString(c.lrSchedule.kind))
         .value("batch", c.batchSize)
@@ -127,8 +184,22 @@ std::string summaryJson(const Trainer& trainer, const std::string& datasetDir)
                 .value("share_negative", l.shareNegative)
                 .value("share_zero", l.shareZero)
                 .value("share_positive", l.sharePositive)
-                .value("quant_error", l.quantError)
-                .endObject();
+                .value("quant_error", l.quantError);
+            if (l.method == "uniq" || l.method == "cpq") {
+                j.value("method", l.method).value("step", static_cast<double>(l.step));
+                j.beginArray("levels");
+                for (float v : l.levels)
+                    j.element(static_cast<double>(v));
+                j.endArray();
+            }
+            if (l.method == "cpq") {
+                j.value("max_bits", l.maxBits);
+                j.beginArray("keep_probability");
+                for (float p : l.keepProbability)
+                    j.element(static_cast<double>(p));
+                j.endArray();
+            }
+            j.endObject();
         }
         j.endArray();
     }

@@ -2,6 +2,8 @@
 // short run that writes its run folder.
 #include "support/idx_fixture.h"
 
+#include "core/data/dataset.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -10,6 +12,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <filesystem>
 
 namespace {
 
@@ -40,6 +44,9 @@ private slots:
     void refusals();
     void missingDataset();
     void shortRunWritesRunFolder();
+    void layerBitsMustMatchTheModel();
+    void uniqAndCpqRuns_data();
+    void uniqAndCpqRuns();
 };
 
 void TestCli::helpAndVersion()
@@ -48,7 +55,8 @@ void TestCli::helpAndVersion()
     QCOMPARE(help.exitCode, 0);
     for (const char* flag : {"--dataset", "--model", "--arch", "--mode", "--lambda", "--gamma", "--p", "--epochs",
                              "--commit-epochs", "--batch", "--lr", "--optimizer", "--seed", "--threads",
-                             "--train-limit", "--test-limit", "--out"})
+                             "--train-limit", "--test-limit", "--out", "--bits", "--layer-bits", "--max-bits",
+                             "--drop-p", "--mu"})
         QVERIFY2(help.out.contains(QString::fromLatin1(flag) + " "), flag);
     const Result version = runTrainer({"--version"});
     QCOMPARE(version.exitCode, 0);
@@ -71,6 +79,17 @@ void TestCli::refusals_data()
     QTest::addRow("too many commit epochs") << QStringList{"--epochs", "2", "--commit-epochs", "3"}
                                             << "--commit-epochs: must be in [0, 2]";
     QTest::addRow("infinite gamma") << QStringList{"--gamma=inf"} << "--gamma: expected a number";
+    QTest::addRow("zero bits") << QStringList{"--mode", "uniq", "--bits", "0"} << "--bits: must be in [1, 8], got 0";
+    QTest::addRow("nine bits") << QStringList{"--mode", "uniq", "--bits", "9"} << "--bits: must be in [1, 8], got 9";
+    QTest::addRow("layer bits of nine") << QStringList{"--layer-bits", "2,9,2"} << "--layer-bits: must be in [1, 8]";
+    QTest::addRow("layer bits not numbers") << QStringList{"--layer-bits", "2,two"}
+                                            << "--layer-bits: expected a whole number, got 'two'";
+    QTest::addRow("max bits below 2") << QStringList{"--mode", "cpq", "--max-bits", "1"}
+                                      << "--max-bits: must be in [2, 8], got 1";
+    QTest::addRow("negative mu") << QStringList{"--mode", "cpq", "--mu", "-0.5"}
+                                 << "--mu: must be a finite number >= 0";
+    QTest::addRow("drop p of 1") << QStringList{"--mode", "cpq", "--drop-p", "1"} << "--drop-p: must be in [0, 1)";
+    QTest::addRow("negative drop p") << QStringList{"--drop-p", "-0.1"} << "--drop-p: must be in [0, 1)";
 }
 
 void TestCli::refusals()
@@ -153,6 +172,78 @@ void TestCli::shortRunWritesRunFolder()
         return rows;
     };
     QCOMPARE(stable(a.readAll()), stable(b.readAll()));
+}
+
+// The number of --layer-bits values is checked against the model once it is built from the data.
+void TestCli::layerBitsMustMatchTheModel()
+{
+    QTemporaryDir dir;
+    QVERIFY(sq::testing::writeIdxDataset(dir.path(), 64, 16));
+    const Result r = runTrainer({"--dataset", dir.path(), "--arch", "dense 32, relu, dense 10", "--mode", "uniq",
+                                 "--layer-bits", "1,2,2", "--out", dir.filePath("out")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("--layer-bits: 3 values for 2 quantized layers (dense1, dense2)"), qPrintable(r.err));
+    QVERIFY(!QDir(dir.filePath("out")).exists());
+}
+
+void TestCli::uniqAndCpqRuns_data()
+{
+    QTest::addColumn<QStringList>("mode");
+    QTest::addColumn<QString>("method");
+    QTest::addRow("uniq b2") << QStringList{"--mode", "uniq", "--bits", "2"} << "UniQ";
+    QTest::addRow("cpq") << QStringList{"--mode", "cpq", "--max-bits", "4", "--drop-p", "0.3"} << "CPQ (DropBits)";
+}
+
+// A short run on a Fashion-MNIST subset reaches a quantized accuracy far above chance (10%), and
+// summary.json names the method with each layer's bits, grid step and levels (and CPQ's keep
+// probabilities).
+void TestCli::uniqAndCpqRuns()
+{
+    QFETCH(QStringList, mode);
+    QFETCH(QString, method);
+    const std::string data = sq::defaultDatasetDir();
+    if (!std::filesystem::exists(data + "/train-images-idx3-ubyte.gz")) {
+        if (qEnvironmentVariableIsSet("CI"))
+            QFAIL("Fashion-MNIST is missing: scripts/install-deps.sh installs dataset-fashion-mnist");
+        QSKIP("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+    }
+    QTemporaryDir dir;
+    const QString out = dir.filePath("run");
+    const Result r = runTrainer(QStringList{"--dataset", QString::fromStdString(data), "--train-limit", "3000",
+                                            "--test-limit", "1000", "--model", "mlp", "--epochs", "2",
+                                            "--commit-epochs", "1", "--threads", "1", "--seed", "1", "--out", out}
+                                + mode);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QFile json(out + "/summary.json");
+    QVERIFY(json.open(QIODevice::ReadOnly));
+    const QJsonObject s = QJsonDocument::fromJson(json.readAll()).object();
+    QCOMPARE(s["method"].toString(), method);
+    const double accuracy = s["final"].toObject()["test_accuracy_quantized"].toDouble();
+    QVERIFY2(accuracy > 0.6, qPrintable(QString::number(accuracy)));
+    const QJsonArray layers = s["layers"].toArray();
+    QCOMPARE(layers.size(), 3);
+    const bool cpq = method.startsWith("CPQ");
+    for (const auto& item : layers) {
+        const QJsonObject l = item.toObject();
+        const int bits = l["bits"].toInt();
+        QVERIFY(l["step"].toDouble() > 0.0);
+        if (cpq) {
+            QVERIFY(bits >= 2 && bits <= 4);
+            QCOMPARE(l["levels"].toArray().size(), (1 << bits) - 1);
+            QCOMPARE(l["keep_probability"].toArray().size(), 2);
+            QCOMPARE(l["max_bits"].toInt(), 4);
+        } else {
+            QCOMPARE(bits, 2);
+            QCOMPARE(l["decision"].toString(), QStringLiteral("2-bit"));
+            QCOMPARE(l["levels"].toArray().size(), 4);
+        }
+    }
+    QCOMPARE(s["config"].toObject()["mode"].toString(), mode[1]);
+    QFile csv(out + "/history.csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QString header = QString::fromUtf8(csv.readLine());
+    QVERIFY(header.contains("dense1_step"));
+    QCOMPARE(header.contains(",mu,"), cpq);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
