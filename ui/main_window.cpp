@@ -1,6 +1,9 @@
 #include "ui/main_window.h"
 
+#include "core/error.h"
 #include "ui/depth_view.h"
+#include "ui/export_dialog.h"
+#include "ui/figure_folder.h"
 #include "ui/histogram_heatmap_view.h"
 #include "ui/histogram_view.h"
 #include "ui/log_slider_field.h"
@@ -9,10 +12,12 @@
 #include "ui/regularizer_view.h"
 #include "ui/run_setup_panel.h"
 #include "ui/theme.h"
+#include "ui/view_set.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
@@ -95,11 +100,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), controller_(new T
     connect(controller_, &TrainingController::stateChanged, this, &MainWindow::updateState);
     connect(controller_, &TrainingController::failed, this, &MainWindow::showError);
     connect(controller_, &TrainingController::runStarted, this, [this] {
-        histograms_->clear();
-        heatmap_->clear();
-        depth_->clear();
-        metrics_->clear();
-        memory_->clear();
+        views_->clear();
         snapshotsShown_ = 0;
         latest_.reset();
     });
@@ -115,19 +116,14 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::createViews()
 {
-    histograms_ = new HistogramView;
-    setCentralWidget(histograms_);
-    heatmap_ = new HistogramHeatmapView;
-    depth_ = new DepthView;
-    metrics_ = new MetricsView;
-    memory_ = new MemoryView;
-    regularizer_ = new RegularizerView;
+    views_ = std::make_unique<ViewSet>();
+    setCentralWidget(views_->histograms);
 
-    QDockWidget* depth = addDock(tr("Depth decisions"), QStringLiteral("depthDock"), depth_, Qt::RightDockWidgetArea);
-    QDockWidget* metrics = addDock(tr("Training metrics"), QStringLiteral("metricsDock"), metrics_, Qt::RightDockWidgetArea);
-    QDockWidget* memory = addDock(tr("Memory"), QStringLiteral("memoryDock"), memory_, Qt::RightDockWidgetArea);
-    QDockWidget* heatmap = addDock(tr("Histogram over time"), QStringLiteral("heatmapDock"), heatmap_, Qt::BottomDockWidgetArea);
-    QDockWidget* regularizer = addDock(tr("Regularizer explorer"), QStringLiteral("regularizerDock"), regularizer_,
+    QDockWidget* depth = addDock(tr("Depth decisions"), QStringLiteral("depthDock"), views_->depth, Qt::RightDockWidgetArea);
+    QDockWidget* metrics = addDock(tr("Training metrics"), QStringLiteral("metricsDock"), views_->metrics, Qt::RightDockWidgetArea);
+    QDockWidget* memory = addDock(tr("Memory"), QStringLiteral("memoryDock"), views_->memory, Qt::RightDockWidgetArea);
+    QDockWidget* heatmap = addDock(tr("Histogram over time"), QStringLiteral("heatmapDock"), views_->heatmap, Qt::BottomDockWidgetArea);
+    QDockWidget* regularizer = addDock(tr("Regularizer explorer"), QStringLiteral("regularizerDock"), views_->regularizer,
                                        Qt::BottomDockWidgetArea);
     tabifyDockWidget(metrics, memory);
     tabifyDockWidget(heatmap, regularizer);
@@ -137,11 +133,7 @@ void MainWindow::createViews()
     resizeDocks({depth, metrics}, {430, 520}, Qt::Vertical);
     resizeDocks({heatmap}, {320}, Qt::Vertical);
 
-    connect(histograms_, &HistogramView::selectedLayerChanged, this, [this](int layer) {
-        heatmap_->setSelectedLayer(layer);
-        if (latest_ && layer >= 0 && layer < static_cast<int>(latest_->layers.size()))
-            regularizer_->showLayer(latest_->layers[static_cast<std::size_t>(layer)].state);
-    });
+    connect(views_->histograms, &HistogramView::selectedLayerChanged, this, [this](int layer) { views_->selectLayer(layer); });
 }
 
 QDockWidget* MainWindow::addDock(const QString& title, const QString& name, QWidget* content, Qt::DockWidgetArea area)
@@ -229,6 +221,10 @@ void MainWindow::createMenus()
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Open dataset folder…"), QKeySequence::Open, this, &MainWindow::browseDataset);
     file->addSeparator();
+    file->addAction(tr("Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportFigureDialog);
+    file->addAction(tr("Export all figures and report…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this,
+                    [this] { exportAllFigures(QString()); });
+    file->addSeparator();
     file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
@@ -256,7 +252,10 @@ void MainWindow::createMenus()
 
 QList<QWidget*> MainWindow::views() const
 {
-    return {histograms_, heatmap_, depth_, metrics_, memory_, regularizer_};
+    QList<QWidget*> views;
+    for (const Figure& figure : views_->figures())
+        views << figure.view;
+    return views;
 }
 
 bool MainWindow::startTraining(bool paused)
@@ -274,6 +273,7 @@ bool MainWindow::startTraining(bool paused)
                        .arg(config->arch.empty() ? QString::fromStdString(config->model) : tr("custom"),
                             QString::fromStdString(toString(config->sq.mode)),
                             QFileInfo(QString::fromStdString(config->datasetDir)).fileName()));
+    runConfig_ = *config;
     controller_->start(*config, paused);
     return true;
 }
@@ -282,15 +282,7 @@ void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot)
 {
     latest_ = snapshot;
     ++snapshotsShown_;
-    histograms_->addSnapshot(snapshot);
-    heatmap_->addSnapshot(snapshot);
-    depth_->addSnapshot(snapshot);
-    metrics_->addSnapshot(snapshot);
-    memory_->addSnapshot(snapshot);
-    if (snapshotsShown_ == 1 && !snapshot->layers.empty())
-        regularizer_->showLayer(snapshot->layers[static_cast<std::size_t>(
-            std::clamp(histograms_->selectedLayer(), 0, static_cast<int>(snapshot->layers.size()) - 1))].state);
-    regularizer_->addSnapshot(snapshot);
+    views_->addSnapshot(snapshot);
     lambda_->showValue(snapshot->lambda);
     gamma_->showValue(snapshot->gamma);
     learningRate_->showValue(snapshot->learningRate);
@@ -326,6 +318,43 @@ void MainWindow::updateState(TrainingController::State state)
     stepBatch_->setEnabled(state == State::Paused || !active);
     stepEpoch_->setEnabled(state == State::Paused);
     setup_->setEnabled(!active);
+}
+
+QString MainWindow::exportFolder() const
+{
+    return QSettings().value(QStringLiteral("exportFolder"), QDir::homePath()).toString();
+}
+
+void MainWindow::exportFigureDialog()
+{
+    ExportDialog dialog(views_->figures(), exportFolder(), this);
+    if (dialog.exec() == QDialog::Accepted) {
+        QSettings().setValue(QStringLiteral("exportFolder"), QFileInfo(dialog.path()).absolutePath());
+        statusBar()->showMessage(tr("Exported %1").arg(dialog.path()), 8000);
+    }
+}
+
+bool MainWindow::exportAllFigures(const QString& folder)
+{
+    if (!views_->latest()) {
+        showError(tr("There is nothing to export yet: start a run first."));
+        return false;
+    }
+    QString dir = folder;
+    if (dir.isEmpty())
+        dir = QFileDialog::getExistingDirectory(this, tr("Export all figures into"), exportFolder());
+    if (dir.isEmpty())
+        return false;
+    try {
+        const QStringList files = exportFigureFolder(views_->figures(), dir, {}, runConfig_ ? &*runConfig_ : nullptr,
+                                                     *views_->latest());
+        QSettings().setValue(QStringLiteral("exportFolder"), dir);
+        statusBar()->showMessage(tr("Exported %1 files and report.html into %2").arg(files.size() - 1).arg(dir), 8000);
+        return true;
+    } catch (const Error& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
 }
 
 void MainWindow::showError(const QString& message)

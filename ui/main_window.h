@@ -8,6 +8,7 @@
 #include <QMainWindow>
 
 #include <memory>
+#include <optional>
 
 class QAction;
 class QDockWidget;
@@ -16,14 +17,9 @@ class QProgressBar;
 
 namespace sq::ui {
 
-class DepthView;
-class HistogramHeatmapView;
-class HistogramView;
 class LogSliderField;
-class MemoryView;
-class MetricsView;
-class RegularizerView;
 class RunSetupPanel;
+class ViewSet;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -41,6 +37,8 @@ public:
     LogSliderField* gammaControl() const { return gamma_; }
     QList<QWidget*> views() const;
     QString lastError() const { return lastError_; }
+    // Every view as PNG, PDF and SVG plus report.html into folder (asks for one when empty).
+    bool exportAllFigures(const QString& folder);
     int snapshotsShown() const { return snapshotsShown_; }
 
     QAction* startAction() const { return start_; }
@@ -67,6 +65,8 @@ private:
     void updateState(TrainingController::State state);
     void updateProgress(const Snapshot& s);
     void showError(const QString& message);
+    void exportFigureDialog();
+    QString exportFolder() const;
     void setPresentation(bool on);
     void setDark(bool on);
     void browseDataset();
@@ -78,12 +78,7 @@ private:
     LogSliderField* gamma_ = nullptr;
     LogSliderField* learningRate_ = nullptr;
 
-    HistogramView* histograms_ = nullptr;
-    HistogramHeatmapView* heatmap_ = nullptr;
-    DepthView* depth_ = nullptr;
-    MetricsView* metrics_ = nullptr;
-    MemoryView* memory_ = nullptr;
-    RegularizerView* regularizer_ = nullptr;
+    std::unique_ptr<ViewSet> views_;
     QList<QDockWidget*> docks_;
     QByteArray defaultState_;
 
@@ -101,6 +96,7 @@ private:
     QString lastError_;
     int snapshotsShown_ = 0;
     std::shared_ptr<const Snapshot> latest_;
+    std::optional<TrainConfig> runConfig_; // the settings of the run the views show
 };
 
 } // namespace sq::ui
