@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 
 namespace sq {
@@ -24,6 +25,44 @@ constexpr int kMinChunks = 8;
 // Multiply-adds below which a batch stays on one thread: waking the other threads costs more than
 // it saves on small batches (and far more when the cores are busy with other work).
 constexpr double kMinParallelWork = 4.0e6;
+
+// Short row copies and fills (a few to a few dozen floats, hundreds of thousands per batch) as
+// fixed-size moves the compiler inlines: std::copy / std::fill_n become calls to memmove / memset
+// whose per-call cost dominated im2col on LeNet's 28-pixel rows.
+inline void copyShort(float* __restrict dst, const float* __restrict src, int n)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        std::memcpy(dst + i, src + i, 8 * sizeof(float));
+    if (n - i >= 4) {
+        std::memcpy(dst + i, src + i, 4 * sizeof(float));
+        i += 4;
+    }
+    if (n - i >= 2) {
+        std::memcpy(dst + i, src + i, 2 * sizeof(float));
+        i += 2;
+    }
+    if (n - i >= 1)
+        dst[i] = src[i];
+}
+
+inline void zeroShort(float* dst, int n)
+{
+    static constexpr float kZeros[8] = {};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        std::memcpy(dst + i, kZeros, sizeof kZeros);
+    if (n - i >= 4) {
+        std::memcpy(dst + i, kZeros, 4 * sizeof(float));
+        i += 4;
+    }
+    if (n - i >= 2) {
+        std::memcpy(dst + i, kZeros, 2 * sizeof(float));
+        i += 2;
+    }
+    if (n - i >= 1)
+        dst[i] = 0.0f;
+}
 
 // The output positions o (along one axis) whose input coordinate o * stride - padding + offset
 // falls inside [0, size): a contiguous range [lo, hi), empty when lo == hi.
@@ -134,41 +173,46 @@ int Conv2D::prepareWorkspaces(const Geometry& g)
         Workspace& ws = workspaces_[static_cast<std::size_t>(t)];
         ws.col.resize({static_cast<int>(g.patch), cols});
         ws.chunk.resize({out_, cols});
+        ws.padded.resize({(g.h + 2 * padding_) * (g.w + 2 * padding_)});
     }
     return threads;
 }
 
-void Conv2D::im2col(const Tensor& in, int first, int count, const Geometry& g, float* col) const
+void Conv2D::im2col(const Tensor& in, int first, int count, const Geometry& g, float* col, float* padded) const
 {
     const Eigen::Index cols = count * g.pixels;
     const Eigen::Index plane = Eigen::Index{g.h} * g.w;
     const float* src = in.data() + Eigen::Index{first} * in_ * plane;
     const int k = kernel_;
-    for (Eigen::Index row = 0; row < g.patch; ++row) {
-        const int c = static_cast<int>(row / (k * k));
-        const int ki = static_cast<int>(row / k % k);
-        const int kj = static_cast<int>(row % k);
-        const ValidRange rows = validRange(ki, g.h, g.oh, stride_, padding_);
-        const ValidRange cs = validRange(kj, g.w, g.ow, stride_, padding_);
-        float* dst = col + row * cols;
-        for (int s = 0; s < count; ++s) {
+    // With padding, each input plane is first copied into a zero-bordered one (a few KB): every
+    // patch row then reads whole output rows without bounds tests or zero fills.
+    const int pw = g.w + 2 * padding_;
+    const int ph = g.h + 2 * padding_;
+    if (padding_ > 0)
+        std::fill(padded, padded + Eigen::Index{ph} * pw, 0.0f);
+    for (int s = 0; s < count; ++s) {
+        for (int c = 0; c < in_; ++c) {
             const float* x = src + (Eigen::Index{s} * in_ + c) * plane;
-            for (int oy = 0; oy < g.oh; ++oy, dst += g.ow) {
-                if (oy < rows.lo || oy >= rows.hi || cs.lo == cs.hi) {
-                    std::fill_n(dst, g.ow, 0.0f);
-                    continue;
+            const float* base = x;
+            if (padding_ > 0) {
+                for (int y = 0; y < g.h; ++y)
+                    copyShort(padded + Eigen::Index{y + padding_} * pw + padding_, x + Eigen::Index{y} * g.w, g.w);
+                base = padded;
+            }
+            for (int ki = 0; ki < k; ++ki) {
+                for (int kj = 0; kj < k; ++kj) {
+                    const Eigen::Index row = (Eigen::Index{c} * k + ki) * k + kj;
+                    float* dst = col + row * cols + s * g.pixels;
+                    for (int oy = 0; oy < g.oh; ++oy, dst += g.ow) {
+                        const float* from = base + Eigen::Index{oy * stride_ + ki} * pw + kj;
+                        if (stride_ == 1) {
+                            copyShort(dst, from, g.ow);
+                        } else {
+                            for (int i = 0; i < g.ow; ++i)
+                                dst[i] = from[Eigen::Index{i} * stride_];
+                        }
+                    }
                 }
-                // The input pixel read by output column cs.lo; the next ones follow at `stride_`.
-                const float* from = x + Eigen::Index{oy * stride_ - padding_ + ki} * g.w
-                                    + (cs.lo * stride_ - padding_ + kj);
-                std::fill_n(dst, cs.lo, 0.0f);
-                if (stride_ == 1) {
-                    std::copy(from, from + (cs.hi - cs.lo), dst + cs.lo);
-                } else {
-                    for (int i = 0; i < cs.hi - cs.lo; ++i)
-                        dst[cs.lo + i] = from[Eigen::Index{i} * stride_];
-                }
-                std::fill(dst + cs.hi, dst + g.ow, 0.0f);
             }
         }
     }
@@ -227,7 +271,7 @@ void Conv2D::forward(const Tensor& in, Tensor& out, Pass /*pass*/)
         const int first = chunk * g.chunk;
         const int count = std::min(g.chunk, g.n - first);
         const Eigen::Index cols = count * g.pixels;
-        im2col(in, first, count, g, ws.col.data());
+        im2col(in, first, count, g, ws.col.data(), ws.padded.data());
         MatrixMap y(ws.chunk.data(), out_, cols);
         y.noalias() = w * ConstMatrixMap(ws.col.data(), g.patch, cols);
         // The product is (out, sample * pixels); the activations are (sample, out, pixels).
@@ -279,11 +323,11 @@ void Conv2D::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
         const Eigen::Index cols = count * g.pixels;
         // Recomputing the unfolded input is cheap next to the products, and spares keeping every
         // chunk (k * k times the input) from the forward pass.
-        im2col(in, first, count, g, ws.col.data());
+        im2col(in, first, count, g, ws.col.data(), ws.padded.data());
         for (int s = 0; s < count; ++s) {
             const float* from = gradOut.data() + (Eigen::Index{first} + s) * out_ * g.pixels;
             for (int o = 0; o < out_; ++o, from += g.pixels)
-                std::copy(from, from + g.pixels, ws.chunk.data() + o * cols + s * g.pixels);
+                copyShort(ws.chunk.data() + o * cols + s * g.pixels, from, static_cast<int>(g.pixels));
         }
         const ConstMatrixMap gy(ws.chunk.data(), out_, cols);
         Eigen::Map<MatrixRM> part(parts + chunk * weightSize, out_, g.patch);

@@ -45,14 +45,16 @@ private:
     struct Workspace {
         Tensor col;   // (patch, chunk * pixels): the unfolded input, then its gradient in backward
         Tensor chunk; // (out, chunk * pixels): one chunk's output, or its gathered output gradient
+        Tensor padded; // one input plane with its zero border (im2col)
     };
 
     Geometry geometry(const Tensor& in) const;
     const Tensor& checkedWeight() const;
     // Threads for `chunks` chunks, with a workspace each.
     int prepareWorkspaces(const Geometry& g);
-    // Unfolds samples [first, first + count) of `in` into col (patch x count * pixels).
-    void im2col(const Tensor& in, int first, int count, const Geometry& g, float* col) const;
+    // Unfolds samples [first, first + count) of `in` into col (patch x count * pixels); `padded`
+    // holds (h + 2 padding) x (w + 2 padding) floats of scratch.
+    void im2col(const Tensor& in, int first, int count, const Geometry& g, float* col, float* padded) const;
     // Folds col back, adding every patch entry onto the input pixel it was read from.
     void col2im(const float* col, int first, int count, const Geometry& g, Tensor& gradIn) const;
 

@@ -1,16 +1,103 @@
 #include "core/layers/maxpool2d.h"
 
+#include "core/cpu_dispatch.h"
 #include "core/error.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace sq {
 
 namespace {
 
+// Vector values only pass between always-inlined helpers, never across a real call, so GCC's
+// note that such arguments change the ABI without AVX does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 // Input values below which pooling stays on one thread (waking threads costs more than it saves).
 constexpr std::size_t kMinParallelValues = std::size_t{1} << 18;
+
+// One output row of the common 2x2, stride-2 window, as a tournament without a serial dependency:
+// the winner of each row pair, then the bottom winner only if strictly greater, which keeps the
+// first maximum in reading order. NaN wins, so a diverging network shows NaN instead of hiding it.
+// Eight outputs at a time as GCC vector values (even/odd input columns split by shuffles), lowered
+// to the clone's instruction set (core/cpu_dispatch.h); the compiler's own vectoriser gives up on
+// the strided selects.
+typedef float F8 __attribute__((vector_size(32)));
+typedef std::int32_t I8 __attribute__((vector_size(32)));
+
+[[gnu::always_inline]] inline F8 load8(const float* p)
+{
+    F8 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+template <bool Remember>
+[[gnu::always_inline]] inline void pool8(const float* top, const float* bottom, float* y, std::int32_t* arg, int a0,
+                                         int w)
+{
+    const I8 evens = {0, 2, 4, 6, 8, 10, 12, 14};
+    const I8 odds = {1, 3, 5, 7, 9, 11, 13, 15};
+    const F8 t0 = load8(top), t1 = load8(top + 8);
+    const F8 b0 = load8(bottom), b1 = load8(bottom + 8);
+    const F8 va = __builtin_shuffle(t0, t1, evens), vb = __builtin_shuffle(t0, t1, odds);
+    const F8 vc = __builtin_shuffle(b0, b1, evens), vd = __builtin_shuffle(b0, b1, odds);
+    const I8 takeB = (vb > va) | (vb != vb);
+    const I8 takeD = (vd > vc) | (vd != vd);
+    const F8 upper = takeB ? vb : va;
+    const F8 lower = takeD ? vd : vc;
+    const I8 takeLower = (lower > upper) | (lower != lower);
+    const F8 best = takeLower ? lower : upper;
+    std::memcpy(y, &best, sizeof best);
+    if constexpr (Remember) {
+        const I8 a = evens + a0;
+        const I8 up = takeB ? a + 1 : a;
+        const I8 down = takeD ? a + (w + 1) : a + w;
+        const I8 at = takeLower ? down : up;
+        std::memcpy(arg, &at, sizeof at);
+    }
+}
+
+template <bool Remember>
+[[gnu::always_inline]] inline void poolRow2x2(const float* top, const float* bottom, float* y, std::int32_t* arg,
+                                              int ow, int a0, int w)
+{
+    int ox = 0;
+    for (; ox + 8 <= ow; ox += 8)
+        pool8<Remember>(top + 2 * ox, bottom + 2 * ox, y + ox, Remember ? arg + ox : nullptr, a0 + 2 * ox, w);
+    if (ox == ow)
+        return;
+    // The last outputs (all of them on LeNet's 5- and 14-wide rows) through the same code on
+    // copies: a scalar loop's data-dependent branches are mispredicted half the time.
+    const int rest = ow - ox;
+    float t[16] = {}, b[16] = {}, out[8];
+    std::int32_t at[8];
+    std::memcpy(t, top + 2 * ox, sizeof(float) * static_cast<std::size_t>(2 * rest));
+    std::memcpy(b, bottom + 2 * ox, sizeof(float) * static_cast<std::size_t>(2 * rest));
+    pool8<Remember>(t, b, out, at, a0 + 2 * ox, w);
+    std::memcpy(y + ox, out, sizeof(float) * static_cast<std::size_t>(rest));
+    if constexpr (Remember)
+        std::memcpy(arg + ox, at, sizeof(std::int32_t) * static_cast<std::size_t>(rest));
+}
+
+SQ_SIMD_CLONES void poolPlanes2x2(const float* x, float* y, std::int32_t* arg, std::ptrdiff_t planes, int h, int w,
+                                  int oh, int ow)
+{
+    const std::ptrdiff_t inPlane = static_cast<std::ptrdiff_t>(h) * w;
+    const std::ptrdiff_t outPlane = static_cast<std::ptrdiff_t>(oh) * ow;
+    for (std::ptrdiff_t p = 0; p < planes; ++p)
+        for (int oy = 0; oy < oh; ++oy) {
+            const float* top = x + p * inPlane + static_cast<std::ptrdiff_t>(2 * oy) * w;
+            float* out = y + p * outPlane + static_cast<std::ptrdiff_t>(oy) * ow;
+            if (arg)
+                poolRow2x2<true>(top, top + w, out, arg + p * outPlane + static_cast<std::ptrdiff_t>(oy) * ow, ow,
+                                 2 * oy * w, w);
+            else
+                poolRow2x2<false>(top, top + w, out, nullptr, ow, 2 * oy * w, w);
+        }
+}
 
 } // namespace
 
@@ -58,27 +145,7 @@ void MaxPool2D::pool(const Tensor& in, Tensor& out)
         float* y = out.data() + p * outPlane;
         std::int32_t* arg = Remember ? argmax_.data() + p * outPlane : nullptr;
         if (size_ == 2 && stride_ == 2) {
-            // The common case, as a tournament without a serial dependency: the winner of each row
-            // pair, then the bottom winner only if strictly greater, which again keeps the first
-            // maximum in reading order.
-            for (int oy = 0; oy < oh; ++oy) {
-                const float* top = x + static_cast<std::ptrdiff_t>(2 * oy) * w;
-                const float* bottom = top + w;
-                for (int ox = 0; ox < ow; ++ox) {
-                    const int a = 2 * oy * w + 2 * ox;
-                    const int c = a + w;
-                    const float va = top[2 * ox], vb = top[2 * ox + 1];
-                    const float vc = bottom[2 * ox], vd = bottom[2 * ox + 1];
-                    const bool takeB = vb > va || std::isnan(vb);
-                    const bool takeD = vd > vc || std::isnan(vd);
-                    const float upper = takeB ? vb : va;
-                    const float lower = takeD ? vd : vc;
-                    const bool takeLower = lower > upper || std::isnan(lower);
-                    *y++ = takeLower ? lower : upper;
-                    if constexpr (Remember)
-                        *arg++ = takeLower ? (takeD ? c + 1 : c) : (takeB ? a + 1 : a);
-                }
-            }
+            poolPlanes2x2(x, y, arg, 1, h, w, oh, ow);
             continue;
         }
         for (int oy = 0; oy < oh; ++oy) {
