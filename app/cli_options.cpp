@@ -126,6 +126,7 @@ Options parseOptions(const std::vector<std::string>& args)
         {"--histogram-bins", [&](auto& f, auto& v) { c.histogramBins = parseInt(f, v); }},
         {"--out", [&](auto&, auto& v) { o.outDir = v; }},
         {"--eval", [&](auto&, auto& v) { o.evalModel = v; }},
+        {"--plots", [&](auto&, auto& v) { o.plotsDir = v; }},
     };
 
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -231,6 +232,8 @@ Evaluation and output
                              history.csv, summary.json, model.sqm, model.onnx and model.h there
   --eval MODEL               no training: the test accuracy of a saved model.sqm on --dataset
                              (with --dataset-kind, --test-limit, --threads)
+  --plots DIR                also render every view (PNG, PDF, SVG) and report.html into DIR,
+                             with the explorer's own code and no display
   --quiet                    print only the final summary
   --help, --version
 Options also accept --flag=value.

@@ -11,6 +11,7 @@ namespace sq::cli {
 struct Options {
     TrainConfig config;
     std::string outDir; // empty: a fresh folder under runs/
+    std::string plotsDir; // empty: no figures
     std::string evalModel; // --eval: evaluate this model file instead of training
     bool quiet = false;
     bool help = false;

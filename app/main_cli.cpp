@@ -11,6 +11,7 @@
 #include "core/model_eval.h"
 #include "core/parallel.h"
 #include "core/trainer.h"
+#include "ui/figure_folder.h"
 
 #include <Eigen/Core>
 
@@ -181,6 +182,11 @@ int main(int argc, char** argv)
             trainer.setEpochSink([&](const sq::EpochRecord& r) { printEpoch(r, config.epochs); });
         }
 
+        // --plots replays every snapshot into the explorer's views after the run.
+        std::vector<std::shared_ptr<const sq::Snapshot>> snapshots;
+        if (!options.plotsDir.empty())
+            trainer.setSnapshotSink([&](std::shared_ptr<const sq::Snapshot> s) { snapshots.push_back(std::move(s)); });
+
         std::signal(SIGINT, onInterrupt);
         std::signal(SIGTERM, onInterrupt);
         while (!trainer.finished() && !g_interrupted.load())
@@ -193,6 +199,13 @@ int main(int argc, char** argv)
         sq::writeRunFiles(outDir, trainer, config.datasetDir);
         std::printf("wrote %s/history.csv and %s/summary.json\n", outDir.c_str(), outDir.c_str());
         writeModelExports(outDir, trainer, *data);
+        if (!options.plotsDir.empty()) {
+            snapshots.push_back(trainer.makeSnapshot());
+            const QStringList files =
+                sq::ui::renderRunFigures(snapshots, &config, QString::fromStdString(options.plotsDir));
+            std::printf("wrote %lld figures and report.html to %s\n", static_cast<long long>(files.size() - 1),
+                        options.plotsDir.c_str());
+        }
         return g_interrupted.load() ? 130 : 0;
     } catch (const sq::Error& e) {
         std::cerr << "sq-train: " << e.what() << "\n";

@@ -44,6 +44,7 @@ private slots:
     void refusals();
     void missingDataset();
     void shortRunWritesRunFolder();
+    void plotsRenderHeadless();
     void layerBitsMustMatchTheModel();
     void uniqAndCpqRuns_data();
     void uniqAndCpqRuns();
@@ -116,6 +117,33 @@ void TestCli::missingDataset()
     QCOMPARE(model.exitCode, 1);
     QVERIFY2(model.err.contains("--model: unknown model 'alexnet'"), qPrintable(model.err));
     QVERIFY(!QDir(dir.filePath("out")).exists());
+}
+
+void TestCli::plotsRenderHeadless()
+{
+    QTemporaryDir dir;
+    QVERIFY(sq::testing::writeIdxDataset(dir.path(), 256, 64));
+    const QString plots = dir.filePath("figures");
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("QT_QPA_PLATFORM"); // sq-train must choose the offscreen platform itself
+    env.remove("DISPLAY");
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(SQ_TRAIN_PATH),
+            {"--dataset", dir.path(), "--arch", "dense 16, relu, dense 10", "--epochs", "2", "--commit-epochs", "1",
+             "--batch", "32", "--threads", "1", "--out", dir.filePath("run"), "--plots", plots, "--quiet"});
+    QVERIFY(p.waitForFinished(300000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    for (const char* name : {"histograms", "heatmap", "depth", "metrics", "memory", "regularizer"}) {
+        for (const char* suffix : {".png", ".pdf", ".svg"}) {
+            const QFileInfo file(plots + '/' + name + suffix);
+            QVERIFY2(file.exists() && file.size() > 1000, qPrintable(file.filePath()));
+        }
+    }
+    QFile report(plots + "/report.html");
+    QVERIFY(report.open(QIODevice::ReadOnly));
+    const QByteArray html = report.readAll();
+    QVERIFY(html.contains("dense1") && html.contains("histograms.png"));
 }
 
 void TestCli::shortRunWritesRunFolder()
