@@ -73,6 +73,64 @@ def load_average():
         return f.read().split()[0]
 
 
+def mlp_macs(width):
+    # Multiply-adds per image: forward F = 784 W + W^2 + 10 W; training adds the weight gradients
+    # (F again) and the input gradients of the two upper layers (W^2 + 10 W), not of the first.
+    forward = 784 * width + width * width + 10 * width
+    return forward, 2 * forward + width * width + 10 * width
+
+
+def timed(worker, kind, model, batch, count, reps):
+    cmd = "%s %s %d %d" % (kind, model, batch, count)
+    worker.ask(cmd)
+    return [float(worker.ask(cmd)) / count for _ in range(reps)]
+
+
+def scaling(ours, torch, reps):
+    print("Cost against batch size (training step and inference pass, median of %d):" % reps)
+    print()
+    print("| model | batch | train ms/batch | train us/image | infer ms/batch | infer us/image "
+          "| PyTorch train us/image | PyTorch infer us/image |")
+    print("|---|---|---|---|---|---|---|---|")
+    for model, base in (("mlp", 60), ("lenet5", 16), ("vgg-small", 1)):
+        for batch in (32, 128, 512):
+            steps = max(1, base * 128 // batch)
+            cells = []
+            for worker in filter(None, (ours, torch)):
+                t = statistics.median(timed(worker, "train", model, batch, steps, reps))
+                i = statistics.median(timed(worker, "infer", model, batch, max(1, 2 * steps), reps))
+                if worker is ours:
+                    cells += ["%.2f" % (t * 1e3), "%.1f" % (t * 1e6 / batch), "%.2f" % (i * 1e3),
+                              "%.1f" % (i * 1e6 / batch)]
+                else:
+                    cells += ["%.1f" % (t * 1e6 / batch), "%.1f" % (i * 1e6 / batch)]
+            if not torch:
+                cells += ["-", "-"]
+            print("| " + " | ".join([model, str(batch)] + cells) + " |")
+    print()
+    print("Cost against mlp hidden width W (batch 128; multiply-adds per image: forward 784W + W^2 + 10W):")
+    print()
+    print("| W | MACs/image forward | train ms/batch | train GFLOP/s | infer ms/batch | infer GFLOP/s "
+          "| PyTorch train ms/batch | PyTorch infer ms/batch |")
+    print("|---|---|---|---|---|---|---|---|")
+    for width, steps in ((256, 60), (1024, 12), (4096, 2)):
+        model = "mlp-%d" % width
+        fwd, train = mlp_macs(width)
+        t = statistics.median(timed(ours, "train", model, 128, steps, reps))
+        i = statistics.median(timed(ours, "infer", model, 128, 2 * steps, reps))
+        cells = [str(width), "%.2fM" % (fwd / 1e6), "%.2f" % (t * 1e3), "%.0f" % (2 * train * 128 / t / 1e9),
+                 "%.2f" % (i * 1e3), "%.0f" % (2 * fwd * 128 / i / 1e9)]
+        if torch:
+            pt = statistics.median(timed(torch, "train", model, 128, steps, reps))
+            pi = statistics.median(timed(torch, "infer", model, 128, 2 * steps, reps))
+            cells += ["%.2f" % (pt * 1e3), "%.2f" % (pi * 1e3)]
+        else:
+            cells += ["-", "-"]
+        print("| " + " | ".join(cells) + " |")
+    print()
+    print("load average after: %s" % load_average())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ours", default=os.path.join(HERE, "..", "build", "release", "bench", "sq-speed-bench"))
@@ -81,6 +139,9 @@ def main():
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-torch", action="store_true", help="our figures only")
+    parser.add_argument("--scaling", action="store_true",
+                        help="instead of the comparison: cost against batch size and mlp width (ours, and "
+                             "PyTorch's unless --skip-torch)")
     args = parser.parse_args()
     if args.reps < 5:
         parser.error("--reps: at least 5 (medians of 5 or more repetitions)")
@@ -97,6 +158,13 @@ def main():
     print("load average before: %s   batch %d, %d threads, %d repetitions after warm-up (median, min-max)"
           % (load_average(), args.batch, args.threads, args.reps))
     print()
+
+    if args.scaling:
+        scaling(ours, torch, args.reps)
+        ours.close()
+        if torch:
+            torch.close()
+        return 0
 
     b = args.batch
     rows = []

@@ -13,6 +13,7 @@
 //   gemm M N K ITERS            GFLOP/s of the engine's product (M x K) * (N x K)^T, row-major
 //   peak                        GFLOP/s of independent FP32 FMAs on every thread (the machine's peak)
 //   info                        build configuration
+// MODEL is a preset (mlp, lenet5, vgg-small) or mlp-W, the mlp with hidden width W.
 //   quit
 //
 // Models are built on first use and warmed up then (workspaces sized, pages touched), so every
@@ -92,7 +93,13 @@ Bench& bench(const std::string& model, int batch, bool sq)
     if (it != g_benches.end())
         return it->second;
     sq::TrainConfig config;
-    config.model = model;
+    // "mlp-W": mlp with hidden width W (the width scaling of bench/README.md).
+    if (model.rfind("mlp-", 0) == 0) {
+        const std::string w = model.substr(4);
+        config.arch = "flatten, dense " + w + ", bn, relu, dense " + w + ", bn, relu, dense 10";
+    } else {
+        config.model = model;
+    }
     config.sq.mode = sq ? sq::QuantMode::Sq : sq::QuantMode::Float;
     config.lambda = sq ? 1.0 : 0.0;
     config.optimizer.kind = sq::OptimizerKind::Sgd;

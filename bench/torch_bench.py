@@ -26,12 +26,13 @@ BETA_INIT = 3 * math.pi / 8 + 0.01
 
 def make_model(name):
     # SPEC section 5, exactly: every Dense and Conv2D has a bias; BatchNorm as PyTorch's default.
-    if name == "mlp":
+    if name == "mlp" or name.startswith("mlp-"):
+        w = 256 if name == "mlp" else int(name[4:])  # mlp-W: hidden width W (scaling runs)
         return nn.Sequential(
             nn.Flatten(),
-            nn.Linear(784, 256), nn.BatchNorm1d(256), nn.ReLU(),
-            nn.Linear(256, 256), nn.BatchNorm1d(256), nn.ReLU(),
-            nn.Linear(256, 10))
+            nn.Linear(784, w), nn.BatchNorm1d(w), nn.ReLU(),
+            nn.Linear(w, w), nn.BatchNorm1d(w), nn.ReLU(),
+            nn.Linear(w, 10))
     if name == "lenet5":
         return nn.Sequential(
             nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),

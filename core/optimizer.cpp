@@ -3,6 +3,7 @@
 #include "core/cpu_dispatch.h"
 #include "core/error.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace sq {
@@ -56,6 +57,23 @@ SQ_SIMD_CLONES void adamUpdate(float* w, float* m, float* v, const float* grad, 
     }
 }
 
+// Runs update(begin, count) over [0, n) in chunks shared out between the threads when n is large
+// (the updates are element-wise: the result does not depend on the split).
+template <typename Update>
+void forChunks(std::size_t n, const Update& update)
+{
+    constexpr std::size_t kChunk = std::size_t{1} << 15;
+    constexpr std::size_t kMinParallel = std::size_t{1} << 16;
+    if (n < kMinParallel) {
+        update(std::size_t{0}, n);
+        return;
+    }
+    const std::size_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+    for (std::size_t c = 0; c < chunks; ++c)
+        update(c * kChunk, std::min(kChunk, n - c * kChunk));
+}
+
 std::vector<Tensor*> pointers(std::vector<Tensor>& tensors)
 {
     std::vector<Tensor*> out;
@@ -78,7 +96,10 @@ void Sgd::step(float lr)
         Param& p = *params_[i].param;
         const float rate = lr * params_[i].lrMultiplier;
         const float decay = p.decay ? weightDecay_ : 0.0f;
-        sgdUpdate(p.value.data(), velocity_[i].data(), p.grad.data(), p.value.size(), momentum_, decay, rate);
+        forChunks(p.value.size(), [&](std::size_t begin, std::size_t count) {
+            sgdUpdate(p.value.data() + begin, velocity_[i].data() + begin, p.grad.data() + begin, count, momentum_,
+                      decay, rate);
+        });
     }
 }
 
@@ -106,8 +127,10 @@ void Adam::step(float lr)
         const float rate = lr * params_[i].lrMultiplier / correction1;
         const float decay = p.decay ? weightDecay_ : 0.0f;
         // w -= lr * mhat / (sqrt(vhat) + eps), with the bias corrections folded into the scalars.
-        adamUpdate(p.value.data(), m_[i].data(), v_[i].data(), p.grad.data(), p.value.size(), beta1_, beta2_, decay,
-                   rate, sqrtCorrection2, epsilon_);
+        forChunks(p.value.size(), [&](std::size_t begin, std::size_t count) {
+            adamUpdate(p.value.data() + begin, m_[i].data() + begin, v_[i].data() + begin, p.grad.data() + begin,
+                       count, beta1_, beta2_, decay, rate, sqrtCorrection2, epsilon_);
+        });
     }
 }
 

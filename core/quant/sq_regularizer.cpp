@@ -2,8 +2,10 @@
 
 #include "core/cpu_dispatch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace sq {
 
@@ -14,6 +16,11 @@ double zeroBasinHalfWidth(double alpha, double beta, int p)
 }
 
 namespace {
+
+// Parts of a layer's weights that threads share out (a multiple of the vector block, below).
+constexpr std::size_t kPart = std::size_t{1} << 15;
+// Weights below which a layer stays on one thread: waking the others would cost more.
+[[maybe_unused]] constexpr std::size_t kMinParallelWeights = std::size_t{1} << 16;
 
 // The sums a pass over one layer's weights collects.
 struct Sums {
@@ -154,8 +161,31 @@ SqLayerTerm layerTerm(const float* w, std::size_t n, const SqShape& shape, float
     // The per-weight derivative carries the layer's 1/(n alpha^p) factor.
     const double scale = 1.0 / (static_cast<double>(n) * std::pow(static_cast<double>(alpha), P));
     const float gradFactor = static_cast<float>(gradScale * scale);
-    const Sums sums = P == 2 ? layerSumsP2(w, n, alpha, t, open, gradW, gradFactor)
-                             : layerSumsP1(w, n, alpha, t, open, gradW, gradFactor);
+    // Large layers are cut into parts of a fixed size, shared out between the threads and summed in
+    // part order: the sums do not depend on the thread count.
+    const std::size_t parts = (n + kPart - 1) / kPart;
+    Sums sums;
+    const auto partSums = [&](std::size_t part) {
+        const std::size_t begin = part * kPart;
+        const std::size_t count = std::min(kPart, n - begin);
+        float* grad = gradW ? gradW + begin : nullptr;
+        return P == 2 ? layerSumsP2(w + begin, count, alpha, t, open, grad, gradFactor)
+                      : layerSumsP1(w + begin, count, alpha, t, open, grad, gradFactor);
+    };
+    if (parts <= 1) {
+        sums = partSums(0);
+    } else {
+        std::vector<Sums> each(parts);
+#pragma omp parallel for schedule(static) if (n >= kMinParallelWeights)
+        for (std::size_t part = 0; part < parts; ++part)
+            each[part] = partSums(part);
+        for (const Sums& e : each) {
+            sums.r += e.r;
+            sums.outerDAlpha += e.outerDAlpha;
+            sums.innerPow += e.innerPow;
+            sums.inner += e.inner;
+        }
+    }
     SqLayerTerm term;
     term.value = sums.r * scale;
     term.dAlpha = sums.outerDAlpha * scale;
