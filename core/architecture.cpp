@@ -10,6 +10,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
+#include <functional>
+#include <numeric>
 #include <sstream>
 
 namespace sq {
@@ -22,6 +25,10 @@ constexpr int kMaxChannels = 4096;
 constexpr int kMaxKernel = 31;
 constexpr int kMaxStride = 16;
 constexpr int kMaxItems = 256;
+// Bounds on what a text may ask to allocate, checked before each layer is built: 64 M parameters
+// (with gradients and Adam's moments about 1 GiB) and 16 M activation values per sample.
+constexpr std::int64_t kMaxParameters = 64'000'000;
+constexpr std::int64_t kMaxActivationsPerSample = 16'000'000;
 
 struct Preset {
     const char* name;
@@ -226,9 +233,18 @@ Model buildModel(const std::string& architectureText, const std::vector<int>& in
     std::vector<std::unique_ptr<Layer>> layers;
     std::vector<int> shape = inputSample;
     int index = 0;
+    std::int64_t parameters = 0;
     for (const auto& spec : specs) {
         ++index;
         const std::string where = "--arch: item " + std::to_string(index) + " '" + spec.text + "': ";
+        const std::int64_t inputs = std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+        if (spec.kind == "dense")
+            parameters += (inputs + 1) * spec.size;
+        else if (spec.kind == "conv" && !shape.empty())
+            parameters += (std::int64_t{shape[0]} * spec.kernel * spec.kernel + 1) * spec.size;
+        if (parameters > kMaxParameters)
+            throw Error(where + "the model would have more than " + std::to_string(kMaxParameters / 1'000'000)
+                        + " million parameters");
         std::unique_ptr<Layer> layer;
         if (spec.kind == "dense") {
             layer = std::make_unique<Dense>(product(shape), spec.size);
@@ -251,6 +267,11 @@ Model buildModel(const std::string& architectureText, const std::vector<int>& in
         } catch (const Error& e) {
             throw Error(where + e.what());
         }
+        const std::int64_t outputs = std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+        if (outputs > kMaxActivationsPerSample)
+            throw Error(where + "outputs " + shapeString(shape) + " = " + std::to_string(outputs)
+                        + " values per sample; at most " + std::to_string(kMaxActivationsPerSample / 1'000'000)
+                        + " million");
         layers.push_back(std::move(layer));
     }
     if (shape.size() != 1 || shape[0] != classes)

@@ -120,6 +120,10 @@ void TestModel::architectureErrors_data()
     QTest::addRow("kernel larger than input") << "conv 8 31x31, dense 10" << "item 1";
     QTest::addRow("wrong class count") << "dense 64, relu, dense 7" << "10 classes";
     QTest::addRow("empty text") << "" << "empty item";
+    // Refused before anything is allocated: ~4.3 G parameters, and 33 M activations per sample.
+    QTest::addRow("too many parameters") << "dense 65536, dense 65536, dense 10" << "item 2 'dense 65536': the model would have more than 64 million parameters";
+    QTest::addRow("huge activations") << "conv 4096 1x1 pad 31, conv 4096 1x1 pad 31, dense 10"
+                                      << "item 1 'conv 4096 1x1 pad 31': outputs (4096, 90, 90)";
 }
 
 void TestModel::architectureErrors()
