@@ -40,6 +40,8 @@ std::string jsonEscape(const std::string& s)
 
 void JsonWriter::newline()
 {
+    if (compact_)
+        return;
     out_ += '\n';
     out_.append(2 * first_.size(), ' ');
 }
@@ -53,7 +55,7 @@ void JsonWriter::prefix(const char* key)
         newline();
     }
     if (key)
-        out_ += jsonEscape(key) + ": ";
+        out_ += jsonEscape(key) + (compact_ ? ":" : ": ");
 }
 
 void JsonWriter::raw(const char* key, const std::string& text)
@@ -76,7 +78,7 @@ JsonWriter& JsonWriter::endObject()
     if (!empty)
         newline();
     out_ += '}';
-    if (first_.empty())
+    if (first_.empty() && !compact_)
         out_ += "\n";
     return *this;
 }
@@ -125,6 +127,12 @@ JsonWriter& JsonWriter::value(const char* key, long long v)
 JsonWriter& JsonWriter::value(const char* key, unsigned long long v)
 {
     raw(key, std::to_string(v));
+    return *this;
+}
+
+JsonWriter& JsonWriter::null(const char* key)
+{
+    raw(key, "null");
     return *this;
 }
 

@@ -8,6 +8,9 @@ namespace sq {
 
 class JsonWriter {
 public:
+    // compact: everything on one line (JSON Lines, e.g. snapshots.jsonl); otherwise indented.
+    explicit JsonWriter(bool compact = false) : compact_(compact) {}
+
     JsonWriter& beginObject(const char* key = nullptr);
     JsonWriter& endObject();
     JsonWriter& beginArray(const char* key = nullptr);
@@ -21,6 +24,9 @@ public:
     JsonWriter& value(const char* key, bool v);
     JsonWriter& element(double v) { return value(nullptr, v); }
     JsonWriter& element(const std::string& v) { return value(nullptr, v); }
+    JsonWriter& element(long long v) { return value(nullptr, v); }
+    JsonWriter& element(int v) { return value(nullptr, static_cast<long long>(v)); }
+    JsonWriter& null(const char* key = nullptr);
 
     const std::string& str() const { return out_; }
 
@@ -31,6 +37,7 @@ private:
 
     std::string out_;
     std::vector<bool> first_; // per open container: no element written yet
+    bool compact_ = false;
 };
 
 std::string jsonEscape(const std::string& s);

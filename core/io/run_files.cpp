@@ -217,11 +217,15 @@ std::string summaryJson(const Trainer& trainer, const std::string& datasetDir)
     return j.str();
 }
 
-void writeRunFiles(const std::string& dir, const Trainer& trainer, const std::string& datasetDir)
+void writeRunFiles(const std::string& dir, const Trainer& trainer, const std::string& datasetDir,
+                   const SnapshotList* snapshots)
 {
     makeDirectories(dir);
     const std::filesystem::path base(dir);
     writeFileAtomically((base / "history.csv").string(), historyCsv(trainer.history()));
+    if (snapshots)
+        writeFileAtomically((base / "snapshots.jsonl").string(), snapshotLog(*snapshots));
+    // The summary last: a folder is a run once summary.json exists (see core/io/run_loader.h).
     writeFileAtomically((base / "summary.json").string(), summaryJson(trainer, datasetDir));
 }
 
