@@ -34,7 +34,11 @@ cmake --build "$build" --target sq-speed-bench -j "$(nproc)"
 # - 2 threads; glibc told never to return memory to the system (no page faults from re-touching).
 blasdir="$(dirname "$(dpkg -L libopenblas0-openmp | grep '/libopenblas\.so\.0$' | head -n1)")"
 export LD_LIBRARY_PATH="$blasdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export OPENBLAS_CORETYPE=SkylakeX
+if grep -q avx512f /proc/cpuinfo; then
+    export OPENBLAS_CORETYPE=SkylakeX
+else
+    unset OPENBLAS_CORETYPE # let OpenBLAS pick for a CPU without AVX-512
+fi
 export OMP_NUM_THREADS=2
 export MALLOC_MMAP_MAX_=0
 export MALLOC_TRIM_THRESHOLD_=68719476736

@@ -1,9 +1,37 @@
 #include "core/model_stats.h"
 
+#include "core/cpu_dispatch.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 namespace sq {
+
+namespace {
+
+// Snapshots histogram every weight several times a second. The bins of a block are computed first
+// (a loop that vectorises, compiled per SIMD width, core/cpu_dispatch.h), then counted into
+// several copies of the histogram in turn, so that neighbouring weights falling into the same bin
+// do not wait on each other's increment.
+constexpr std::size_t kHistogramCopies = 4;
+
+SQ_SIMD_CLONES void binCounts(const float* w, std::size_t n, float lo, float scale, int bins, std::uint32_t* counts)
+{
+    constexpr std::size_t kBlock = 1024;
+    int bin[kBlock];
+    const int last = bins - 1;
+    for (std::size_t begin = 0; begin < n; begin += kBlock) {
+        const std::size_t m = std::min(kBlock, n - begin);
+        for (std::size_t i = 0; i < m; ++i)
+            bin[i] = std::clamp(static_cast<int>((w[begin + i] - lo) * scale), 0, last);
+        for (std::size_t i = 0; i < m; ++i)
+            ++counts[(i % kHistogramCopies) * static_cast<std::size_t>(bins) + static_cast<std::size_t>(bin[i])];
+    }
+}
+
+} // namespace
 
 Histogram weightHistogram(const Tensor& weights, float alpha, int bins)
 {
@@ -16,11 +44,11 @@ Histogram weightHistogram(const Tensor& weights, float alpha, int bins)
     if (!(h.hi > h.lo))
         h.hi = h.lo + 1.0f;
     const float scale = static_cast<float>(bins) / (h.hi - h.lo);
-    const int last = bins - 1;
-    for (Eigen::Index i = 0; i < w.size(); ++i) {
-        const int bin = std::clamp(static_cast<int>((w[i] - h.lo) * scale), 0, last);
-        h.counts[static_cast<std::size_t>(bin)] += 1.0f;
-    }
+    std::vector<std::uint32_t> counts(static_cast<std::size_t>(bins) * kHistogramCopies, 0);
+    binCounts(weights.data(), weights.size(), h.lo, scale, bins, counts.data());
+    for (std::size_t c = 0; c < kHistogramCopies; ++c)
+        for (std::size_t b = 0; b < static_cast<std::size_t>(bins); ++b)
+            h.counts[b] += static_cast<float>(counts[c * static_cast<std::size_t>(bins) + b]);
     return h;
 }
 

@@ -32,7 +32,7 @@ struct Sums {
 
 // Lanes of the per-weight loop: a fixed lane count (not the machine's vector width) fixes the
 // order of the float additions, whichever clone below runs.
-constexpr int kLanes = 16;
+constexpr int kLanes = 8;
 // Each lane's float partial sums go into double after this many weights per lane: long enough for
 // the vector loop to run at full speed, short enough that float rounding stays near 1e-7 relative.
 constexpr std::size_t kBlockPerLane = 64;
@@ -41,7 +41,8 @@ constexpr std::size_t kBlockPerLane = 64;
 // branches (selects) so that it vectorises. One pass reads w and updates gradW in place: the
 // layer's weights are touched once per step.
 // kLanes floats as one value (GCC vector extension): the compiler lowers each operation to
-// whatever the clone's instruction set has (one AVX-512 instruction, two AVX2, four SSE2).
+// whatever the clone's instruction set has. Eight, not sixteen: GCC 12 splits 64-byte vector
+// selects lane by lane inside target clones.
 // The helpers below are always inlined, so no vector value ever crosses a call boundary: GCC's
 // note that such returns would change the ABI without AVX-512 does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"

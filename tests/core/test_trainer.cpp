@@ -167,11 +167,13 @@ void TestTrainer::controlsHammeredWhileRunning()
         done = true;
     });
     int changes = 0;
-    while (!done) {
+    // At least one change even when the worker finishes before this thread first runs (a fast
+    // engine on a busy machine can train the whole run in one time slice).
+    do {
         controls->lambda.set(0.5 + (changes % 10) * 0.1);
         controls->gamma.set(0.001 * (changes % 7));
         ++changes;
-    }
+    } while (!done);
     worker.join();
     QVERIFY(t.finished());
     QVERIFY(changes > 0);
