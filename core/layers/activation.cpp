@@ -2,6 +2,7 @@
 
 #include "core/cpu_dispatch.h"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace sq {
@@ -22,12 +23,30 @@ SQ_SIMD_CLONES void reluBackward(const float* y, const float* g, float* dx, std:
         dx[i] = y[i] > 0.0f ? g[i] : 0.0f;
 }
 
+// Large activations (VGG's are megabytes) are cut into chunks shared out between the threads.
+template <typename Pass>
+void inChunks(std::size_t n, const Pass& pass)
+{
+    constexpr std::size_t kChunk = std::size_t{1} << 16;
+    constexpr std::size_t kMinParallel = std::size_t{1} << 18;
+    if (n < kMinParallel) {
+        pass(std::size_t{0}, n);
+        return;
+    }
+    const std::size_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static)
+    for (std::size_t c = 0; c < chunks; ++c)
+        pass(c * kChunk, std::min(kChunk, n - c * kChunk));
+}
+
 } // namespace
 
 void ReLU::forward(const Tensor& in, Tensor& out, Pass /*pass*/)
 {
     out.resize(in.shape());
-    reluForward(in.data(), out.data(), in.size());
+    inChunks(in.size(), [&](std::size_t begin, std::size_t count) {
+        reluForward(in.data() + begin, out.data() + begin, count);
+    });
 }
 
 void ReLU::backward(const Tensor& /*in*/, const Tensor& out, const Tensor& gradOut, Tensor* gradIn)
@@ -35,7 +54,9 @@ void ReLU::backward(const Tensor& /*in*/, const Tensor& out, const Tensor& gradO
     if (!gradIn)
         return;
     gradIn->resize(out.shape());
-    reluBackward(out.data(), gradOut.data(), gradIn->data(), out.size());
+    inChunks(out.size(), [&](std::size_t begin, std::size_t count) {
+        reluBackward(out.data() + begin, gradOut.data() + begin, gradIn->data() + begin, count);
+    });
 }
 
 } // namespace sq

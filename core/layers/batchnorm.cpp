@@ -39,15 +39,15 @@ template <bool Square>
 
 // out[c] = sum over samples and pixels of (x - shift[c]) (or its square); shift may be null.
 template <bool Square>
-[[gnu::always_inline]] inline void channelSumsBody(const float* x, int n, int channels, int spatial,
+[[gnu::always_inline]] inline void channelSumsBody(const float* x, int n, int channels, int c0, int c1, int spatial,
                                                    const double* shift, double* out)
 {
-    for (int c = 0; c < channels; ++c)
+    for (int c = c0; c < c1; ++c)
         out[c] = 0.0;
     if (spatial == 1) {
         for (int i = 0; i < n; ++i) {
             const float* row = x + static_cast<std::ptrdiff_t>(i) * channels;
-            for (int c = 0; c < channels; ++c) {
+            for (int c = c0; c < c1; ++c) {
                 const double d = static_cast<double>(row[c]) - (shift ? shift[c] : 0.0);
                 out[c] += Square ? d * d : d;
             }
@@ -55,27 +55,27 @@ template <bool Square>
         return;
     }
     for (int i = 0; i < n; ++i)
-        for (int c = 0; c < channels; ++c)
+        for (int c = c0; c < c1; ++c)
             out[c] += rowSum<Square>(x + (static_cast<std::ptrdiff_t>(i) * channels + c) * spatial, spatial,
                                      shift ? shift[c] : 0.0);
 }
 
-SQ_SIMD_CLONES void channelSums(const float* x, int n, int channels, int spatial, double* out)
+SQ_SIMD_CLONES void channelSums(const float* x, int n, int channels, int c0, int c1, int spatial, double* out)
 {
-    channelSumsBody<false>(x, n, channels, spatial, nullptr, out);
+    channelSumsBody<false>(x, n, channels, c0, c1, spatial, nullptr, out);
 }
 
-SQ_SIMD_CLONES void channelSquaredDeviations(const float* x, int n, int channels, int spatial, const double* mean,
+SQ_SIMD_CLONES void channelSquaredDeviations(const float* x, int n, int channels, int c0, int c1, int spatial, const double* mean,
                                              double* out)
 {
-    channelSumsBody<true>(x, n, channels, spatial, mean, out);
+    channelSumsBody<true>(x, n, channels, c0, c1, spatial, mean, out);
 }
 
 // sumG[c] = sum of g, sumGC[c] = sum of g * (x - mean[c]), in double.
-SQ_SIMD_CLONES void gradientSums(const float* g, const float* x, int n, int channels, int spatial,
+SQ_SIMD_CLONES void gradientSums(const float* g, const float* x, int n, int channels, int c0, int c1, int spatial,
                                  const double* mean, double* sumG, double* sumGC)
 {
-    for (int c = 0; c < channels; ++c) {
+    for (int c = c0; c < c1; ++c) {
         sumG[c] = 0.0;
         sumGC[c] = 0.0;
     }
@@ -83,7 +83,7 @@ SQ_SIMD_CLONES void gradientSums(const float* g, const float* x, int n, int chan
         for (int i = 0; i < n; ++i) {
             const float* gr = g + static_cast<std::ptrdiff_t>(i) * channels;
             const float* xr = x + static_cast<std::ptrdiff_t>(i) * channels;
-            for (int c = 0; c < channels; ++c) {
+            for (int c = c0; c < c1; ++c) {
                 const double gd = gr[c];
                 sumG[c] += gd;
                 sumGC[c] += gd * (static_cast<double>(xr[c]) - mean[c]);
@@ -92,7 +92,7 @@ SQ_SIMD_CLONES void gradientSums(const float* g, const float* x, int n, int chan
         return;
     }
     for (int i = 0; i < n; ++i)
-        for (int c = 0; c < channels; ++c) {
+        for (int c = c0; c < c1; ++c) {
             const std::ptrdiff_t base = (static_cast<std::ptrdiff_t>(i) * channels + c) * spatial;
             const float* gr = g + base;
             const float* xr = x + base;
@@ -125,13 +125,13 @@ SQ_SIMD_CLONES void gradientSums(const float* g, const float* x, int n, int chan
 // dx = (g * gscale) + ((x - center) - low) * scale + shift (backward), in float.
 template <bool Grad>
 [[gnu::always_inline]] inline void affineBody(const float* x, const float* g, float* y, int n, int channels,
-                                              int spatial, const float* center, const float* low,
+                                              int c0, int c1, int spatial, const float* center, const float* low,
                                               const float* gscale, const float* scale, const float* shift)
 {
     if (spatial == 1) {
         for (int i = 0; i < n; ++i) {
             const std::ptrdiff_t base = static_cast<std::ptrdiff_t>(i) * channels;
-            for (int c = 0; c < channels; ++c) {
+            for (int c = c0; c < c1; ++c) {
                 const float centred = (x[base + c] - center[c]) - low[c];
                 y[base + c] = Grad ? (g[base + c] * gscale[c]) + centred * scale[c] + shift[c]
                                    : centred * scale[c] + shift[c];
@@ -140,7 +140,7 @@ template <bool Grad>
         return;
     }
     for (int i = 0; i < n; ++i)
-        for (int c = 0; c < channels; ++c) {
+        for (int c = c0; c < c1; ++c) {
             const std::ptrdiff_t base = (static_cast<std::ptrdiff_t>(i) * channels + c) * spatial;
             const float cen = center[c], lo = low[c], sc = scale[c], sh = shift[c];
             const float gs = Grad ? gscale[c] : 0.0f;
@@ -151,17 +151,34 @@ template <bool Grad>
         }
 }
 
-SQ_SIMD_CLONES void normaliseKernel(const float* x, float* y, int n, int channels, int spatial, const float* center,
+SQ_SIMD_CLONES void normaliseKernel(const float* x, float* y, int n, int channels, int c0, int c1, int spatial, const float* center,
                                     const float* low, const float* scale, const float* shift)
 {
-    affineBody<false>(x, nullptr, y, n, channels, spatial, center, low, nullptr, scale, shift);
+    affineBody<false>(x, nullptr, y, n, channels, c0, c1, spatial, center, low, nullptr, scale, shift);
 }
 
-SQ_SIMD_CLONES void inputGradientKernel(const float* g, const float* x, float* dx, int n, int channels, int spatial,
+SQ_SIMD_CLONES void inputGradientKernel(const float* g, const float* x, float* dx, int n, int channels, int c0, int c1, int spatial,
                                         const float* center, const float* low, const float* gscale,
                                         const float* scale, const float* shift)
 {
-    affineBody<true>(x, g, dx, n, channels, spatial, center, low, gscale, scale, shift);
+    affineBody<true>(x, g, dx, n, channels, c0, c1, spatial, center, low, gscale, scale, shift);
+}
+
+// Image batches: channels are independent, so they are shared out between the threads, one
+// channel per iteration (the result does not depend on the split); (N, F) batches and small
+// images stay on one thread.
+constexpr std::size_t kMinParallelValues = std::size_t{1} << 18;
+
+template <typename Kernel>
+void overChannels(const Tensor& in, int channels, int spatial, const Kernel& kernel)
+{
+    if (spatial == 1 || in.size() < kMinParallelValues) {
+        kernel(0, channels);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < channels; ++c)
+        kernel(c, c + 1);
 }
 
 } // namespace
@@ -220,11 +237,14 @@ void BatchNorm::batchStatistics(const Tensor& in, int spatial)
     const double count = static_cast<double>(n) * spatial;
     mean_.resize(channels_);
     var_.resize(channels_);
-    channelSums(in.data(), n, channels_, spatial, mean_.data());
+    overChannels(in, channels_, spatial,
+                 [&](int c0, int c1) { channelSums(in.data(), n, channels_, c0, c1, spatial, mean_.data()); });
     mean_ /= count;
     // Two passes (mean, then squared deviations) rather than E[x^2] - E[x]^2, which cancels
     // catastrophically when the mean is large against the spread.
-    channelSquaredDeviations(in.data(), n, channels_, spatial, mean_.data(), var_.data());
+    overChannels(in, channels_, spatial, [&](int c0, int c1) {
+        channelSquaredDeviations(in.data(), n, channels_, c0, c1, spatial, mean_.data(), var_.data());
+    });
     var_ /= count;
 }
 
@@ -236,8 +256,10 @@ void BatchNorm::setCenter(const Eigen::ArrayXd& mean)
 
 void BatchNorm::normalise(const Tensor& in, Tensor& out, int spatial) const
 {
-    normaliseKernel(in.data(), out.data(), in.dim(0), channels_, spatial, center_.data(), centerLow_.data(),
-                    scale_.data(), beta_.value.data());
+    overChannels(in, channels_, spatial, [&](int c0, int c1) {
+        normaliseKernel(in.data(), out.data(), in.dim(0), channels_, c0, c1, spatial, center_.data(),
+                        centerLow_.data(), scale_.data(), beta_.value.data());
+    });
 }
 
 void BatchNorm::forward(const Tensor& in, Tensor& out, Pass pass)
@@ -295,8 +317,10 @@ void BatchNorm::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& 
     const int n = in.dim(0);
     sumGrad_.resize(channels_);
     sumGradCentered_.resize(channels_);
-    gradientSums(gradOut.data(), in.data(), n, channels_, spatial, trainMean_.data(), sumGrad_.data(),
-                 sumGradCentered_.data());
+    overChannels(in, channels_, spatial, [&](int c0, int c1) {
+        gradientSums(gradOut.data(), in.data(), n, channels_, c0, c1, spatial, trainMean_.data(), sumGrad_.data(),
+                     sumGradCentered_.data());
+    });
     // With xhat = (x - mean) * invStd and y = gamma * xhat + beta:
     //   dbeta = sum(g), dgamma = sum(g * xhat),
     //   dx = gamma * invStd * (g - dbeta / m - xhat * dgamma / m)
@@ -314,8 +338,11 @@ void BatchNorm::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& 
     gradShift_ = (-a * sumGrad_ / m).cast<float>();
     setCenter(trainMean_);
     gradIn->resize(in.shape());
-    inputGradientKernel(gradOut.data(), in.data(), gradIn->data(), n, channels_, spatial, center_.data(),
-                        centerLow_.data(), gradScale_.data(), gradCenteredScale_.data(), gradShift_.data());
+    overChannels(in, channels_, spatial, [&](int c0, int c1) {
+        inputGradientKernel(gradOut.data(), in.data(), gradIn->data(), n, channels_, c0, c1, spatial,
+                            center_.data(), centerLow_.data(), gradScale_.data(), gradCenteredScale_.data(),
+                            gradShift_.data());
+    });
 }
 
 } // namespace sq
