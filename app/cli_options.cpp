@@ -150,6 +150,16 @@ Options parseOptions(const std::vector<std::string>& args)
             o.quiet = true;
             continue;
         }
+        if (flag == "--compare") {
+            // Takes every following argument up to the next flag: the run folders.
+            if (hasValue)
+                o.compareDirs.push_back(value);
+            while (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0)
+                o.compareDirs.push_back(args[++i]);
+            if (o.compareDirs.empty())
+                throw Error(flag + ": needs one or more run folders");
+            continue;
+        }
         const auto it = valued.find(flag);
         if (it == valued.end())
             throw Error(flag + ": unknown option (see sq-train --help)");
@@ -234,6 +244,8 @@ Evaluation and output
                              (with --dataset-kind, --test-limit, --threads)
   --plots DIR                also render every view (PNG, PDF, SVG) and report.html into DIR,
                              with the explorer's own code and no display
+  --compare RUN_DIR...       no training: compare finished runs' folders in a table; with
+                             --plots OUT also render the frontier and the overlaid curves there
   --quiet                    print only the final summary
   --help, --version
 Options also accept --flag=value.

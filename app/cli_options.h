@@ -12,6 +12,7 @@ struct Options {
     TrainConfig config;
     std::string outDir; // empty: a fresh folder under runs/
     std::string plotsDir; // empty: no figures
+    std::vector<std::string> compareDirs; // --compare: run folders to compare instead of training
     std::string evalModel; // --eval: evaluate this model file instead of training
     bool quiet = false;
     bool help = false;

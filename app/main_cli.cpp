@@ -7,9 +7,11 @@
 #include "core/io/model_file.h"
 #include "core/io/onnx_export.h"
 #include "core/io/run_files.h"
+#include "core/io/run_loader.h"
 #include "core/io/trained_model.h"
 #include "core/model_eval.h"
 #include "core/parallel.h"
+#include "core/snapshot_recorder.h"
 #include "core/trainer.h"
 #include "ui/figure_folder.h"
 
@@ -124,6 +126,46 @@ void writeModelExports(const std::string& outDir, sq::Trainer& trainer, const sq
                 groupedNumber((bits + 7) / 8).c_str(), groupedNumber(bytes - (bits + 7) / 8).c_str());
 }
 
+// Left-aligned in `width` terminal columns; UTF-8 aware, for labels such as "SQ λ 1 γ 0.003".
+std::string padded(const std::string& s, std::size_t width)
+{
+    std::size_t columns = 0;
+    for (const char c : s)
+        columns += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+    return s + std::string(width > columns ? width - columns : 1, ' ');
+}
+
+// --compare: finished runs side by side, and with --plots the frontier and the overlaid curves.
+int compareRunFolders(const std::vector<std::string>& dirs, const std::string& plotsDir)
+{
+    std::vector<std::shared_ptr<const sq::LoadedRun>> runs;
+    for (const std::string& dir : dirs)
+        runs.push_back(std::make_shared<const sq::LoadedRun>(sq::loadRun(dir)));
+    std::printf("%s%s epochs  test float  test quant   model bits  compression  bits per layer\n",
+                padded("run", 28).c_str(), padded("method", 22).c_str());
+    for (const auto& run : runs) {
+        const sq::RunSummary& s = run->summary;
+        std::string bits;
+        for (const auto& l : s.layers)
+            bits += (bits.empty() ? "" : " ") + (l.bits >= 32 ? std::string("F") : std::to_string(l.bits));
+        if (s.final)
+            std::printf("%s%s %6d  %9.2f%%  %9.2f%%  %11s  %10.1fx  %s%s\n", padded(run->name, 28).c_str(),
+                        padded(sq::runLabel(s), 22).c_str(), s.epochsCompleted,
+                        100.0 * s.final->evaluation.floatAccuracy, 100.0 * s.final->evaluation.quantizedAccuracy,
+                        groupedNumber(s.final->memory.modelBits).c_str(), s.final->memory.compression(),
+                        bits.c_str(), s.finished ? "" : "  (stopped early)");
+        else
+            std::printf("%s%s %6d  (stopped before its first epoch ended)\n", padded(run->name, 28).c_str(),
+                        padded(sq::runLabel(s), 22).c_str(), s.epochsCompleted);
+    }
+    if (!plotsDir.empty()) {
+        const QStringList files = sq::ui::renderComparisonFigures(runs, QString::fromStdString(plotsDir));
+        std::printf("wrote %lld files (frontier and compare as PNG, PDF and SVG) to %s\n",
+                    static_cast<long long>(files.size()), plotsDir.c_str());
+    }
+    return 0;
+}
+
 std::string defaultOutDir(const sq::TrainConfig& c)
 {
     const std::time_t now = std::time(nullptr);
@@ -157,6 +199,8 @@ int main(int argc, char** argv)
         sq::TrainConfig& config = options.config;
         if (config.datasetDir.empty())
             config.datasetDir = sq::defaultDatasetDir();
+        if (!options.compareDirs.empty())
+            return compareRunFolders(options.compareDirs, options.plotsDir);
         if (!options.evalModel.empty())
             return evaluateSavedModel(options.evalModel, config);
         const std::string outDir = options.outDir.empty() ? defaultOutDir(config) : options.outDir;
@@ -182,10 +226,10 @@ int main(int argc, char** argv)
             trainer.setEpochSink([&](const sq::EpochRecord& r) { printEpoch(r, config.epochs); });
         }
 
-        // --plots replays every snapshot into the explorer's views after the run.
-        std::vector<std::shared_ptr<const sq::Snapshot>> snapshots;
-        if (!options.plotsDir.empty())
-            trainer.setSnapshotSink([&](std::shared_ptr<const sq::Snapshot> s) { snapshots.push_back(std::move(s)); });
+        // Every snapshot (thinned past a few thousand) for snapshots.jsonl; --plots replays them
+        // into the explorer's views after the run.
+        sq::SnapshotRecorder recorder;
+        trainer.setSnapshotSink([&](std::shared_ptr<const sq::Snapshot> s) { recorder.add(std::move(s)); });
 
         std::signal(SIGINT, onInterrupt);
         std::signal(SIGTERM, onInterrupt);
@@ -196,11 +240,12 @@ int main(int argc, char** argv)
                         static_cast<long long>(trainer.stepCount()));
 
         printSummary(trainer);
-        sq::writeRunFiles(outDir, trainer, config.datasetDir);
-        std::printf("wrote %s/history.csv and %s/summary.json\n", outDir.c_str(), outDir.c_str());
+        recorder.add(trainer.makeSnapshot());
+        const sq::SnapshotList snapshots = recorder.snapshots();
+        sq::writeRunFiles(outDir, trainer, config.datasetDir, &snapshots);
+        std::printf("wrote %s/history.csv, summary.json and snapshots.jsonl\n", outDir.c_str());
         writeModelExports(outDir, trainer, *data);
         if (!options.plotsDir.empty()) {
-            snapshots.push_back(trainer.makeSnapshot());
             const QStringList files =
                 sq::ui::renderRunFigures(snapshots, &config, QString::fromStdString(options.plotsDir));
             std::printf("wrote %lld figures and report.html to %s\n", static_cast<long long>(files.size() - 1),

@@ -2,6 +2,7 @@
 // window's live views or, headless for `sq-train --plots`, from views laid out off screen.
 #pragma once
 
+#include "core/io/run_loader.h"
 #include "core/snapshot.h"
 #include "core/train_config.h"
 #include "ui/figure_export.h"
@@ -24,5 +25,11 @@ QStringList exportFigureFolder(const QList<Figure>& figures, const QString& dir,
 // none), feeds them `snapshots` in order and exports the folder as above. Throws sq::Error.
 QStringList renderRunFigures(const std::vector<std::shared_ptr<const Snapshot>>& snapshots, const TrainConfig* config,
                              const QString& dir, double dpi = 144.0);
+
+// Headless, for `sq-train --compare`: lays the frontier and the compare (overlaid curves) views
+// out off screen for `runs` and writes frontier.{png,pdf,svg} and compare.{png,pdf,svg} into
+// dir. Returns the written paths. Throws sq::Error.
+QStringList renderComparisonFigures(const std::vector<std::shared_ptr<const LoadedRun>>& runs, const QString& dir,
+                                    double dpi = 144.0);
 
 } // namespace sq::ui

@@ -1,9 +1,11 @@
 #include "ui/main_window.h"
 
 #include "core/error.h"
+#include "ui/compare_view.h"
 #include "ui/depth_view.h"
 #include "ui/export_dialog.h"
 #include "ui/figure_folder.h"
+#include "ui/frontier_view.h"
 #include "ui/histogram_heatmap_view.h"
 #include "ui/histogram_view.h"
 #include "ui/log_slider_field.h"
@@ -22,6 +24,7 @@
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QListView>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -32,7 +35,10 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
+#include <QTreeView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace sq::ui {
 
@@ -99,6 +105,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), controller_(new T
     connect(controller_, &TrainingController::snapshot, this, &MainWindow::showSnapshot);
     connect(controller_, &TrainingController::stateChanged, this, &MainWindow::updateState);
     connect(controller_, &TrainingController::failed, this, &MainWindow::showError);
+    controller_->setRunsDirectory(runsDirectory());
+    connect(controller_, &TrainingController::runSaved, this,
+            [this](const QString& dir) { statusBar()->showMessage(tr("Run saved in %1").arg(dir), 8000); });
+    connect(controller_, &TrainingController::runSaveFailed, this, &MainWindow::showError);
     connect(controller_, &TrainingController::runStarted, this, [this] {
         views_->clear();
         snapshotsShown_ = 0;
@@ -134,6 +144,17 @@ void MainWindow::createViews()
     resizeDocks({heatmap}, {320}, Qt::Vertical);
 
     connect(views_->histograms, &HistogramView::selectedLayerChanged, this, [this](int layer) { views_->selectLayer(layer); });
+
+    // Shown once two or more runs are loaded for comparison.
+    compare_ = new CompareView;
+    frontier_ = new FrontierView;
+    compareDock_ = addDock(tr("Compare runs"), QStringLiteral("compareDock"), compare_, Qt::BottomDockWidgetArea);
+    frontierDock_ = addDock(tr("Frontier"), QStringLiteral("frontierDock"), frontier_, Qt::BottomDockWidgetArea);
+    tabifyDockWidget(heatmap, compareDock_);
+    tabifyDockWidget(heatmap, frontierDock_);
+    compareDock_->hide();
+    frontierDock_->hide();
+    heatmap->raise();
 }
 
 QDockWidget* MainWindow::addDock(const QString& title, const QString& name, QWidget* content, Qt::DockWidgetArea area)
@@ -220,6 +241,10 @@ void MainWindow::createMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Open dataset folder…"), QKeySequence::Open, this, &MainWindow::browseDataset);
+    file->addAction(tr("Open run folder(s)…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this,
+                    &MainWindow::openRunsDialog);
+    file->addAction(tr("Close loaded runs"), this, &MainWindow::closeRuns);
+    file->addAction(tr("Runs directory…"), this, &MainWindow::chooseRunsDirectory);
     file->addSeparator();
     file->addAction(tr("Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportFigureDialog);
     file->addAction(tr("Export all figures and report…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this,
@@ -255,6 +280,8 @@ QList<QWidget*> MainWindow::views() const
     QList<QWidget*> views;
     for (const Figure& figure : views_->figures())
         views << figure.view;
+    if (runs_.size() >= 2)
+        views << compare_ << frontier_;
     return views;
 }
 
@@ -336,7 +363,7 @@ void MainWindow::exportFigureDialog()
 
 bool MainWindow::exportAllFigures(const QString& folder)
 {
-    if (!views_->latest()) {
+    if (!views_->latest() && runs_.size() < 2) {
         showError(tr("There is nothing to export yet: start a run first."));
         return false;
     }
@@ -346,8 +373,14 @@ bool MainWindow::exportAllFigures(const QString& folder)
     if (dir.isEmpty())
         return false;
     try {
-        const QStringList files = exportFigureFolder(views_->figures(), dir, {}, runConfig_ ? &*runConfig_ : nullptr,
-                                                     *views_->latest());
+        QList<Figure> figures = views_->latest() ? views_->figures() : QList<Figure>();
+        if (runs_.size() >= 2)
+            figures << Figure{QStringLiteral("compare"), tr("Compare runs"), compare_}
+                    << Figure{QStringLiteral("frontier"), tr("Accuracy-memory frontier"), frontier_};
+        // Loaded runs without snapshot logs have no latest snapshot: their report describes none.
+        const Snapshot none;
+        const QStringList files = exportFigureFolder(figures, dir, {}, runConfig_ ? &*runConfig_ : nullptr,
+                                                     views_->latest() ? *views_->latest() : none);
         QSettings().setValue(QStringLiteral("exportFolder"), dir);
         statusBar()->showMessage(tr("Exported %1 files and report.html into %2").arg(files.size() - 1).arg(dir), 8000);
         return true;
@@ -443,16 +476,131 @@ void MainWindow::closeEvent(QCloseEvent* event)
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 {
     const auto urls = event->mimeData()->urls();
-    if (!urls.isEmpty() && QFileInfo(urls.front().toLocalFile()).isDir())
+    if (std::any_of(urls.begin(), urls.end(), [](const QUrl& url) { return QFileInfo(url.toLocalFile()).isDir(); }))
         event->acceptProposedAction();
 }
 
 void MainWindow::dropEvent(QDropEvent* event)
 {
-    const QString dir = event->mimeData()->urls().front().toLocalFile();
-    setup_->setDatasetDir(dir);
-    statusBar()->showMessage(tr("Dataset: %1").arg(dir), 5000);
+    // A folder with a summary.json is a run (several can be dropped at once); any other folder is
+    // a dataset.
+    QStringList runs;
+    QString dataset;
+    for (const QUrl& url : event->mimeData()->urls()) {
+        const QString dir = url.toLocalFile();
+        if (!QFileInfo(dir).isDir())
+            continue;
+        if (isRunFolder(dir.toStdString()))
+            runs << dir;
+        else if (dataset.isEmpty())
+            dataset = dir;
+    }
+    if (!dataset.isEmpty()) {
+        setup_->setDatasetDir(dataset);
+        statusBar()->showMessage(tr("Dataset: %1").arg(dataset), 5000);
+    }
+    if (!runs.isEmpty())
+        openRunFolders(runs);
     event->acceptProposedAction();
+}
+
+QString MainWindow::runsDirectory() const
+{
+    const QString fallback = qEnvironmentVariableIsEmpty("SQ_RUNS_DIR") ? QDir::homePath() + QStringLiteral("/sq-runs")
+                                                                       : qEnvironmentVariable("SQ_RUNS_DIR");
+    return QSettings().value(QStringLiteral("runsDirectory"), fallback).toString();
+}
+
+void MainWindow::chooseRunsDirectory()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Save runs into"), runsDirectory());
+    if (dir.isEmpty())
+        return;
+    QSettings().setValue(QStringLiteral("runsDirectory"), dir);
+    controller_->setRunsDirectory(dir);
+    statusBar()->showMessage(tr("Runs are saved into %1 from the next run on").arg(dir), 8000);
+}
+
+void MainWindow::openRunsDialog()
+{
+    // Qt's own dialog: the native one picks a single folder. Its views allow extended selection,
+    // so several run folders can be picked at once (or added one after another).
+    QFileDialog dialog(this, tr("Open run folder(s)"), runsDirectory());
+    dialog.setFileMode(QFileDialog::Directory);
+    dialog.setOption(QFileDialog::DontUseNativeDialog, true);
+    dialog.setOption(QFileDialog::ShowDirsOnly, true);
+    for (QListView* view : dialog.findChildren<QListView*>())
+        view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    for (QTreeView* view : dialog.findChildren<QTreeView*>())
+        view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    if (dialog.exec() == QDialog::Accepted)
+        openRunFolders(dialog.selectedFiles());
+}
+
+int MainWindow::openRunFolders(const QStringList& dirs)
+{
+    QStringList errors;
+    std::shared_ptr<const LoadedRun> newest;
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    for (const QString& dir : dirs) {
+        try {
+            auto run = std::make_shared<const LoadedRun>(loadRun(QDir::cleanPath(dir).toStdString()));
+            std::erase_if(runs_, [&](const auto& r) { return r->dir == run->dir; });
+            runs_.push_back(run);
+            newest = run;
+        } catch (const Error& e) {
+            errors << QString::fromUtf8(e.what());
+        }
+    }
+    QApplication::restoreOverrideCursor();
+    if (newest) {
+        // A live run keeps the views; the loaded ones still join the comparison.
+        if (!controller_->busy() && controller_->state() != TrainingController::State::Paused)
+            replayRun(*newest);
+        const QList<ComparedRun> compared = compareRuns(runs_);
+        compare_->setRuns(compared);
+        frontier_->setRuns(compared);
+        if (runs_.size() >= 2) {
+            compareDock_->show();
+            frontierDock_->show();
+            frontierDock_->raise();
+        }
+        statusBar()->showMessage(tr("%n run(s) loaded", nullptr, static_cast<int>(runs_.size())), 8000);
+    }
+    if (!errors.isEmpty())
+        showError(errors.join(QLatin1Char('\n')));
+    return static_cast<int>(dirs.size() - errors.size());
+}
+
+void MainWindow::replayRun(const LoadedRun& run)
+{
+    if (run.snapshots.empty()) {
+        statusBar()->showMessage(
+            tr("%1 has no snapshots.jsonl (written before it existed): it joins the comparison only")
+                .arg(QString::fromStdString(run.dir)),
+            10000);
+        return;
+    }
+    views_->clear();
+    snapshotsShown_ = 0;
+    for (const auto& snapshot : run.snapshots) {
+        views_->addSnapshot(snapshot);
+        ++snapshotsShown_;
+    }
+    latest_ = run.snapshots.back();
+    runConfig_ = run.summary.config;
+    updateProgress(*latest_);
+    setWindowTitle(tr("SQ Explorer — %1 (%2)")
+                       .arg(QString::fromStdString(run.name), QString::fromStdString(runLabel(run.summary))));
+}
+
+void MainWindow::closeRuns()
+{
+    runs_.clear();
+    compare_->clear();
+    frontier_->clear();
+    compareDock_->hide();
+    frontierDock_->hide();
 }
 
 } // namespace sq::ui

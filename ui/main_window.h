@@ -2,6 +2,7 @@
 // the toolbar, progress and throughput in the status bar.
 #pragma once
 
+#include "core/io/run_loader.h"
 #include "core/snapshot.h"
 #include "ui/training_controller.h"
 
@@ -17,6 +18,8 @@ class QProgressBar;
 
 namespace sq::ui {
 
+class CompareView;
+class FrontierView;
 class LogSliderField;
 class RunSetupPanel;
 class ViewSet;
@@ -40,6 +43,21 @@ public:
     // Every view as PNG, PDF and SVG plus report.html into folder (asks for one when empty).
     bool exportAllFigures(const QString& folder);
     int snapshotsShown() const { return snapshotsShown_; }
+    // The snapshot the views show last (live or re-displayed); null before any.
+    std::shared_ptr<const Snapshot> shownSnapshot() const { return latest_; }
+
+    // Adds run folders to the loaded runs (a folder already loaded is loaded afresh). When no run
+    // is training, the last one is re-displayed in every view from its snapshots.jsonl; with two
+    // or more loaded, the Compare runs and Frontier views overlay them. A bad folder is reported
+    // (naming its file) and skipped. Returns the number of folders loaded.
+    int openRunFolders(const QStringList& dirs);
+    void closeRuns();
+    const std::vector<std::shared_ptr<const LoadedRun>>& loadedRuns() const { return runs_; }
+    CompareView* compareView() const { return compare_; }
+    FrontierView* frontierView() const { return frontier_; }
+    // Where the window saves each finished or stopped run (QSettings "runsDirectory"; default
+    // $SQ_RUNS_DIR, else ~/sq-runs).
+    QString runsDirectory() const;
 
     QAction* startAction() const { return start_; }
     QAction* pauseAction() const { return pause_; }
@@ -70,6 +88,9 @@ private:
     void setPresentation(bool on);
     void setDark(bool on);
     void browseDataset();
+    void openRunsDialog();
+    void chooseRunsDirectory();
+    void replayRun(const LoadedRun& run);
     QDockWidget* addDock(const QString& title, const QString& name, QWidget* content, Qt::DockWidgetArea area);
 
     TrainingController* controller_;
@@ -79,6 +100,11 @@ private:
     LogSliderField* learningRate_ = nullptr;
 
     std::unique_ptr<ViewSet> views_;
+    CompareView* compare_ = nullptr;
+    FrontierView* frontier_ = nullptr;
+    QDockWidget* compareDock_ = nullptr;
+    QDockWidget* frontierDock_ = nullptr;
+    std::vector<std::shared_ptr<const LoadedRun>> runs_;
     QList<QDockWidget*> docks_;
     QByteArray defaultState_;
 

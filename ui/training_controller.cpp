@@ -2,6 +2,8 @@
 
 #include "ui/training_session.h"
 
+#include <QDateTime>
+#include <QFileInfo>
 #include <QMetaObject>
 #include <QThread>
 
@@ -18,6 +20,19 @@ std::mutex& handOffMutex()
 {
     static std::mutex mutex;
     return mutex;
+}
+
+// A fresh folder for a run, named so that a listing sorts by model, method and start time.
+QString runFolderFor(const QString& runsDirectory, const TrainConfig& config)
+{
+    const QString model = config.arch.empty() ? QString::fromStdString(config.model) : QStringLiteral("custom");
+    const QString base = QStringLiteral("%1/%2-%3-%4")
+                             .arg(runsDirectory, model, QString::fromStdString(toString(config.sq.mode)),
+                                  QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+    QString dir = base;
+    for (int n = 2; QFileInfo::exists(dir); ++n)
+        dir = base + QStringLiteral("-%1").arg(n);
+    return dir;
 }
 } // namespace
 
@@ -85,6 +100,8 @@ void TrainingController::start(const TrainConfig& config, bool startPaused)
     thread_ = new QThread;
     thread_->setObjectName(QStringLiteral("sq-training"));
     session_ = new TrainingSession(resolved, controls_, cached);
+    if (!runsDirectory_.isEmpty())
+        session_->setRunFolder(runFolderFor(runsDirectory_, resolved).toStdString());
     session_->moveToThread(thread_);
 
     // Queued signals of a previous run can still be in flight after a quick restart: each
@@ -115,6 +132,14 @@ void TrainingController::start(const TrainConfig& config, bool startPaused)
     connect(session_, &TrainingSession::finished, this, [this, current](bool completed) {
         if (current())
             setState(completed ? State::Finished : State::Stopped);
+    });
+    connect(session_, &TrainingSession::runSaved, this, [this, current](const QString& dir) {
+        if (current())
+            emit runSaved(dir);
+    });
+    connect(session_, &TrainingSession::runSaveFailed, this, [this, current](const QString& message) {
+        if (current())
+            emit runSaveFailed(message);
     });
     connect(session_, &TrainingSession::failed, this, [this, current](const QString& message) {
         if (!current())

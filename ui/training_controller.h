@@ -42,6 +42,11 @@ public:
     void setGamma(double value);
     void setLearningRate(double value);
 
+    // Where finished and stopped runs are saved, each in a folder <model>-<mode>-<yyyyMMdd-HHmmss>
+    // (empty: runs are not saved). Takes effect at the next start().
+    void setRunsDirectory(const QString& dir) { runsDirectory_ = dir; }
+    QString runsDirectory() const { return runsDirectory_; }
+
     State state() const { return state_; }
     bool busy() const { return state_ == State::Loading || state_ == State::Running; }
     const std::shared_ptr<Controls>& controls() const { return controls_; }
@@ -54,6 +59,8 @@ signals:
     void snapshot(std::shared_ptr<const sq::Snapshot> snapshot); // GUI thread
     void stateChanged(sq::ui::TrainingController::State state);
     void failed(const QString& message);
+    void runSaved(const QString& dir);           // the run's folder is complete
+    void runSaveFailed(const QString& message);  // the run trained, but its folder could not be written
 
 private:
     void setState(State state);
@@ -68,6 +75,7 @@ private:
     bool startPaused_ = false;
     quint64 generation_ = 0;
     std::shared_ptr<const Snapshot> latest_;
+    QString runsDirectory_;
 
     // The last dataset loaded, reused when the next run asks for the same one.
     struct DataKey {

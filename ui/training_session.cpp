@@ -1,6 +1,7 @@
 #include "ui/training_session.h"
 
 #include "core/error.h"
+#include "core/io/run_files.h"
 
 namespace sq::ui {
 
@@ -19,6 +20,7 @@ std::shared_ptr<const Snapshot> TrainingSession::takeLatest()
 
 void TrainingSession::publish(std::shared_ptr<const Snapshot> snapshot)
 {
+    recorder_.add(snapshot);
     {
         std::lock_guard lock(latestMutex_);
         latest_ = std::move(snapshot);
@@ -74,7 +76,24 @@ void TrainingSession::runLoop()
         }
         publish(trainer_->makeSnapshot());
         emit finished(trainer_->finished());
+        saveRun();
     });
+}
+
+void TrainingSession::saveRun()
+{
+    // Here on the worker, which owns the trainer: the GUI never waits for the files. Once per run;
+    // a run stopped before its first step has nothing worth keeping.
+    if (saved_ || runFolder_.empty() || trainer_->stepCount() == 0)
+        return;
+    saved_ = true;
+    try {
+        const SnapshotList snapshots = recorder_.snapshots();
+        writeRunFiles(runFolder_, *trainer_, config_.datasetDir, &snapshots);
+        emit runSaved(QString::fromStdString(runFolder_));
+    } catch (const Error& e) {
+        emit runSaveFailed(QString::fromStdString(e.what()));
+    }
 }
 
 void TrainingSession::stepBatches(int count)
@@ -85,8 +104,10 @@ void TrainingSession::stepBatches(int count)
         for (int i = 0; i < count && !trainer_->finished() && !controls_->stopRequested(); ++i)
             trainer_->step();
         publish(trainer_->makeSnapshot());
-        if (trainer_->finished())
+        if (trainer_->finished()) {
             emit finished(true);
+            saveRun();
+        }
     });
 }
 
@@ -97,8 +118,10 @@ void TrainingSession::stepEpoch()
     guarded([&] {
         trainer_->runEpoch();
         publish(trainer_->makeSnapshot());
-        if (trainer_->finished())
+        if (trainer_->finished()) {
             emit finished(true);
+            saveRun();
+        }
     });
 }
 

@@ -5,6 +5,7 @@
 #include "core/controls.h"
 #include "core/data/dataset.h"
 #include "core/snapshot.h"
+#include "core/snapshot_recorder.h"
 #include "core/train_config.h"
 #include "core/trainer.h"
 
@@ -39,6 +40,10 @@ public:
     void stepBatches(int count);
     void stepEpoch();
 
+    // Before the thread starts: the folder the run's history.csv, summary.json and snapshots.jsonl
+    // go to when it finishes or is stopped (empty: the run is not saved).
+    void setRunFolder(std::string dir) { runFolder_ = std::move(dir); }
+
     // After prepare(): the trainer, for the worker thread only; tests read it after the thread ends.
     Trainer* trainer() { return trainer_.get(); }
 
@@ -48,9 +53,12 @@ signals:
     void paused();
     void finished(bool completed); // completed: every epoch ran; false: stopped early
     void failed(const QString& message);
+    void runSaved(const QString& dir);
+    void runSaveFailed(const QString& message);
 
 private:
     void publish(std::shared_ptr<const Snapshot> snapshot);
+    void saveRun();
     template <typename Work>
     void guarded(Work&& work);
 
@@ -58,6 +66,9 @@ private:
     std::shared_ptr<Controls> controls_;
     std::shared_ptr<const DatasetSplits> data_;
     std::unique_ptr<Trainer> trainer_;
+    SnapshotRecorder recorder_; // worker thread: every snapshot published, for snapshots.jsonl
+    std::string runFolder_;
+    bool saved_ = false;
 
     std::mutex latestMutex_;
     std::shared_ptr<const Snapshot> latest_;
