@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <numbers>
 
 namespace sq::ui {
@@ -24,6 +25,10 @@ namespace {
 constexpr double kBetaAxisLow = kBetaMin - 0.03;
 constexpr double kBetaAxisHigh = std::numbers::pi / 2.0 + 0.01;
 constexpr double kLabelShare = 0.08; // basin shares narrower than this get no printed percentage
+// CPQ: a group is kept at commit when its keep probability is at least this (SPEC §2.2).
+constexpr double kKeepThreshold = 0.5;
+constexpr double kKeepAxisLow = -0.03;
+constexpr double kKeepAxisHigh = 1.03;
 
 QColor withAlpha(QColor color, int alpha)
 {
@@ -38,8 +43,15 @@ QColor textOn(const QColor& background)
     return luminance > 0.55 ? QColor(0x20, 0x20, 0x20) : QColor(Qt::white);
 }
 
-QColor basinColor(int basin)
+QColor basinColor(int basin, bool sq)
 {
+    // UniQ and CPQ colour their badges with bit-widths 3..8, which take the series colours SQ's
+    // basins use: their shares are drawn in neutral slate tones instead, so a share is never read
+    // as a bit-width beside the badges.
+    if (!sq) {
+        static const QColor slate[3] = {QColor(0x4a, 0x58, 0x68), QColor(0xc4, 0xca, 0xd2), QColor(0x86, 0x93, 0xa2)};
+        return slate[basin];
+    }
     // Negative and positive in two distinct series colours, the zero basin neutral; none of them
     // is a decision colour, so shares are not mistaken for decisions.
     if (basin == 0)
@@ -51,9 +63,11 @@ QColor basinColor(int basin)
 
 QString badgeText(const LayerQuantState& state)
 {
-    QString text = QStringLiteral("%1 · %2 · %3 bit")
-                       .arg(QString::fromStdString(state.name), QString::fromStdString(state.decision))
-                       .arg(state.bits);
+    const QString decision = QString::fromStdString(state.decision);
+    // "3-bit" already says the bits; "binary", "ternary" and "float" get them added.
+    QString text = decision.endsWith(QLatin1String("-bit"))
+                       ? QStringLiteral("%1 · %2").arg(QString::fromStdString(state.name), decision)
+                       : QStringLiteral("%1 · %2 · %3 bit").arg(QString::fromStdString(state.name), decision).arg(state.bits);
     if (state.committed)
         text += QStringLiteral(" · committed");
     return text;
@@ -61,18 +75,46 @@ QString badgeText(const LayerQuantState& state)
 
 QString badgeToolTip(const LayerQuantState& state)
 {
-    QString tip = QStringLiteral("%1 (%2), %3 weights\nα = %4, β = %5 rad, Δ = %6\nquantization error %7%")
+    QString tip = QStringLiteral("%1 (%2), %3 weights\n")
                       .arg(QString::fromStdString(state.name), QString::fromStdString(state.description))
-                      .arg(state.weights)
-                      .arg(state.alpha, 0, 'g', 4)
-                      .arg(state.beta, 0, 'f', 4)
-                      .arg(state.delta, 0, 'g', 4)
-                      .arg(100.0 * state.quantError, 0, 'f', 2);
+                      .arg(state.weights);
+    if (state.method == "uniq") {
+        tip += QStringLiteral("UniQ: %1 bits, %2 levels without zero, step Δ = %3")
+                   .arg(state.bits)
+                   .arg(state.levels.size())
+                   .arg(state.step, 0, 'g', 4);
+    } else if (state.method == "cpq") {
+        tip += QStringLiteral("CPQ (DropBits): %1 of at most %2 bits, %3 levels, step s = %4")
+                   .arg(state.bits)
+                   .arg(state.maxBits)
+                   .arg(state.levels.size())
+                   .arg(state.step, 0, 'g', 4);
+        for (std::size_t g = 0; g < state.keepProbability.size(); ++g)
+            tip += QStringLiteral("\nP(keep group %1) = %2").arg(g + 3).arg(state.keepProbability[g], 0, 'f', 3);
+    } else {
+        tip += QStringLiteral("α = %1, β = %2 rad, Δ = %3")
+                   .arg(state.alpha, 0, 'g', 4)
+                   .arg(state.beta, 0, 'f', 4)
+                   .arg(state.delta, 0, 'g', 4);
+    }
+    tip += QStringLiteral("\nquantization error %1%").arg(100.0 * state.quantError, 0, 'f', 2);
     if (state.keepFloat)
         tip += QStringLiteral("\nkept in float32 by the user");
     if (state.committed)
-        tip += QStringLiteral("\ndepth committed: frozen for the rest of the run");
+        tip += state.method == "cpq" ? QStringLiteral("\nbit-length committed: frozen for the rest of the run")
+                                     : QStringLiteral("\ndepth committed: frozen for the rest of the run");
     return tip;
+}
+
+// CPQ's groups 3..B by dash: group 3 solid, then ever sparser patterns.
+QPen groupPen(QColor color, double width, std::size_t group)
+{
+    QPen pen(color, width);
+    static const QVector<qreal> patterns[] = {{}, {5, 3}, {1.5, 2.5}, {6, 2, 1.5, 2}, {6, 2, 1.5, 2, 1.5, 2}, {10, 4}};
+    const auto& pattern = patterns[std::min<std::size_t>(group, std::size(patterns) - 1)];
+    if (!pattern.isEmpty())
+        pen.setDashPattern(pattern);
+    return pen;
 }
 
 QCPItemText* makeText(QCustomPlot* plot, QCPAxisRect* rect, Qt::Alignment alignment)
@@ -187,6 +229,67 @@ void DepthView::setupTimePlot()
     switchLine_->setSelectable(false);
     switchLabel_ = makeText(plot, betaRect_, Qt::AlignRight | Qt::AlignBottom);
     placeSwitch();
+
+    // CPQ's counterparts: the keep threshold and the band of groups that would be dropped.
+    droppedBand_ = new QCPItemRect(plot);
+    droppedBand_->setObjectName(QStringLiteral("droppedBand"));
+    droppedBand_->setClipAxisRect(betaRect_);
+    droppedBand_->setLayer(marksLayer(plot));
+    droppedBand_->setSelectable(false);
+    droppedBand_->setPen(Qt::NoPen);
+    placeOn(droppedBand_->topLeft, betaRect_, false, true, 0.0, kKeepThreshold);
+    placeOn(droppedBand_->bottomRight, betaRect_, false, true, 1.0, kKeepAxisLow - 1.0);
+    keptLabel_ = makeText(plot, betaRect_, Qt::AlignLeft | Qt::AlignBottom);
+    keptLabel_->setText(tr("kept at commit"));
+    placeOn(keptLabel_->position, betaRect_, false, true, 0.005, kKeepThreshold);
+    droppedLabel_ = makeText(plot, betaRect_, Qt::AlignLeft | Qt::AlignBottom);
+    droppedLabel_->setText(tr("dropped at commit"));
+    placeOn(droppedLabel_->position, betaRect_, false, false, 0.005, 1.0);
+    keepLine_ = new QCPItemStraightLine(plot);
+    keepLine_->setObjectName(QStringLiteral("keepThreshold"));
+    keepLine_->setClipAxisRect(betaRect_);
+    keepLine_->setSelectable(false);
+    placeOn(keepLine_->point1, betaRect_, false, true, 0.0, kKeepThreshold);
+    placeOn(keepLine_->point2, betaRect_, false, true, 1.0, kKeepThreshold);
+    keepLabel_ = makeText(plot, betaRect_, Qt::AlignRight | Qt::AlignBottom);
+    keepLabel_->setText(tr("threshold 0.5"));
+    placeOn(keepLabel_->position, betaRect_, false, true, 0.995, kKeepThreshold);
+}
+
+void DepthView::showMethod()
+{
+    const bool sq = method_ == Method::Sq;
+    const bool cpq = method_ == Method::Cpq;
+    for (QCPAbstractItem* item : std::initializer_list<QCPAbstractItem*>{ternaryBand_, binaryBand_, ternaryLabel_,
+                                                                         binaryLabel_, switchLine_, switchLabel_})
+        item->setVisible(sq);
+    for (QCPAbstractItem* item :
+         std::initializer_list<QCPAbstractItem*>{droppedBand_, keptLabel_, droppedLabel_, keepLine_, keepLabel_})
+        item->setVisible(cpq);
+    QCPAxis* top = betaRect_->axis(QCPAxis::atLeft);
+    QCPAxis* bottom = alphaRect_->axis(QCPAxis::atLeft);
+    switch (method_) {
+    case Method::Sq:
+        top->setLabel(tr("β (rad)"));
+        top->setRange(kBetaAxisLow, kBetaAxisHigh);
+        bottom->setLabel(tr("α (weight units)"));
+        break;
+    case Method::Cpq:
+        top->setLabel(tr("P(keep group)"));
+        top->setRange(kKeepAxisLow, kKeepAxisHigh);
+        bottom->setLabel(tr("step s (weight units)"));
+        break;
+    case Method::Uniq:
+        top->setLabel(tr("step Δ (weight units)"));
+        bottom->setLabel(tr("quantization error (%)"));
+        break;
+    }
+    // SQ's shares are its basins; the other grids have levels on either side of zero.
+    negative_->setName(sq ? tr("−α") : tr("< 0"));
+    zero_->setName(tr("0"));
+    positive_->setName(sq ? tr("+α") : tr("> 0"));
+    // CPQ's legend: the layers' colours on one row, the groups' dashes on the next.
+    timePlot_->legend->setWrap(cpq ? std::max<int>(1, static_cast<int>(betas_.size())) : 6);
 }
 
 void DepthView::setupBasinPlot()
@@ -247,19 +350,37 @@ void DepthView::addSnapshot(const std::shared_ptr<const sq::Snapshot>& snapshot)
     QStringList names;
     for (const LayerSnapshot& layer : s.layers)
         names << QString::fromStdString(layer.state.name);
-    if (names != layerNames_)
+    const Method method = s.mode == "cpq" ? Method::Cpq : s.mode == "uniq" ? Method::Uniq : Method::Sq;
+    if (names != layerNames_ || method != method_) {
+        method_ = method;
         setLayers(s);
+    }
 
     const double t = s.epochsElapsed;
     for (std::size_t i = 0; i < s.layers.size(); ++i) {
         const LayerQuantState& state = s.layers[i].state;
-        // Float layers have no grid to shape; methods without beta report 0 and are left out.
+        // Float layers have no grid to shape; a parameter reported as 0 is not the method's.
         if (state.keepFloat)
             continue;
-        if (state.beta > 0.0f)
-            betas_[i].add(t, state.beta);
-        if (state.alpha > 0.0f)
-            alphas_[i].add(t, state.alpha);
+        switch (method_) {
+        case Method::Sq:
+            if (state.beta > 0.0f)
+                betas_[i].add(t, state.beta);
+            if (state.alpha > 0.0f)
+                alphas_[i].add(t, state.alpha);
+            break;
+        case Method::Uniq:
+            if (state.step > 0.0f)
+                betas_[i].add(t, state.step);
+            alphas_[i].add(t, 100.0 * state.quantError);
+            break;
+        case Method::Cpq:
+            for (std::size_t g = 0; g < state.keepProbability.size() && g < keeps_[i].size(); ++g)
+                keeps_[i][g].add(t, state.keepProbability[g]);
+            if (state.step > 0.0f)
+                alphas_[i].add(t, state.step);
+            break;
+        }
     }
     for (TimeMarkers& markers : markers_)
         markers.update(s);
@@ -267,7 +388,9 @@ void DepthView::addSnapshot(const std::shared_ptr<const sq::Snapshot>& snapshot)
     // The same span as the metrics' time axis, so the views line up side by side.
     for (QCPAxisRect* rect : {betaRect_, alphaRect_})
         rect->axis(QCPAxis::atBottom)->setRange(0.0, 1.015 * epochs);
-    rescaleAlpha();
+    if (method_ == Method::Uniq)
+        rescale(betas_, betaRect_->axis(QCPAxis::atLeft), 0.1);
+    rescale(alphas_, alphaRect_->axis(QCPAxis::atLeft), method_ == Method::Uniq ? 1.0 : 0.1);
     updateBadges(s);
     updateBasins(s);
     requestReplot(timePlot_);
@@ -280,8 +403,15 @@ void DepthView::setLayers(const Snapshot& snapshot)
         timePlot_->removeGraph(curve.graph);
     for (Curve& curve : alphas_)
         timePlot_->removeGraph(curve.graph);
+    for (const auto& layer : keeps_)
+        for (const Curve& curve : layer)
+            timePlot_->removeGraph(curve.graph);
+    for (QCPGraph* graph : groupLegend_)
+        timePlot_->removeGraph(graph);
     betas_.clear();
     alphas_.clear();
+    keeps_.clear();
+    groupLegend_.clear();
     for (Badge& badge : badges_)
         delete badge.label;
     badges_.clear();
@@ -303,6 +433,16 @@ void DepthView::setLayers(const Snapshot& snapshot)
         alpha.graph = timePlot_->addGraph(alphaRect_->axis(QCPAxis::atBottom), alphaRect_->axis(QCPAxis::atLeft));
         alpha.graph->setName(name);
         alphas_.push_back(alpha);
+        std::vector<Curve> keeps;
+        if (method_ == Method::Cpq)
+            for (std::size_t g = 0; g < snapshot.layers[i].state.keepProbability.size(); ++g) {
+                Curve keep;
+                keep.graph = timePlot_->addGraph(betaRect_->axis(QCPAxis::atBottom), betaRect_->axis(QCPAxis::atLeft));
+                keep.graph->setObjectName(QStringLiteral("keepProbability"));
+                keep.graph->setName(QStringLiteral("%1 · group %2").arg(name).arg(g + 3));
+                keeps.push_back(keep);
+            }
+        keeps_.push_back(std::move(keeps));
 
         Badge badge;
         badge.label = new QLabel(badgeBox_);
@@ -313,8 +453,19 @@ void DepthView::setLayers(const Snapshot& snapshot)
         for (int basin = 0; basin < 3; ++basin)
             shareLabels_.push_back(makeText(basinPlot_, basinPlot_->axisRect(), Qt::AlignCenter));
     }
+    // CPQ: one legend entry per group's dash style after the layers' colours.
+    std::size_t groups = 0;
+    for (const auto& layer : keeps_)
+        groups = std::max(groups, layer.size());
+    for (std::size_t g = 0; g < groups; ++g) {
+        QCPGraph* entry = timePlot_->addGraph(betaRect_->axis(QCPAxis::atBottom), betaRect_->axis(QCPAxis::atLeft));
+        entry->setName(tr("group %1").arg(g + 3));
+        entry->addToLegend(timePlot_->legend);
+        groupLegend_.push_back(entry);
+    }
     basinPlot_->yAxis->setTicker(ticker);
     basinPlot_->yAxis->setRange(-0.5, std::max<double>(0.5, snapshot.layers.size() - 0.5));
+    showMethod();
     restyle(); // pens, colours and fonts of the new graphs and labels
 }
 
@@ -387,12 +538,12 @@ void DepthView::updateBasins(const Snapshot& snapshot)
     positive_->setData(keys, shares[2], true);
 }
 
-void DepthView::rescaleAlpha()
+void DepthView::rescale(const std::vector<Curve>& curves, QCPAxis* axis, double empty)
 {
     double lo = 0.0;
     double hi = 0.0;
     bool found = false;
-    for (const Curve& curve : alphas_) {
+    for (const Curve& curve : curves) {
         bool ok = false;
         const QCPRange r = curve.graph->getValueRange(ok);
         if (!ok)
@@ -401,9 +552,8 @@ void DepthView::rescaleAlpha()
         hi = found ? std::max(hi, r.upper) : r.upper;
         found = true;
     }
-    QCPAxis* axis = alphaRect_->axis(QCPAxis::atLeft);
     if (!found) {
-        axis->setRange(0.0, 0.1);
+        axis->setRange(0.0, empty);
         return;
     }
     const double pad = std::max(0.1 * (hi - lo), 0.05 * std::abs(hi) + 1e-9);
@@ -414,19 +564,29 @@ void DepthView::clear()
 {
     for (TimeMarkers& markers : markers_)
         markers.clear();
-    // A new run may have other layers: forget them, badges and bars included.
+    // A new run may have other layers and another method: forget them, badges and bars included.
+    method_ = Method::Sq;
     setLayers(Snapshot{});
     negative_->data()->clear();
     zero_->data()->clear();
     positive_->data()->clear();
     for (QCPAxisRect* rect : {betaRect_, alphaRect_})
         rect->axis(QCPAxis::atBottom)->setRange(0.0, 1.0);
-    rescaleAlpha();
+    rescale(alphas_, alphaRect_->axis(QCPAxis::atLeft), 0.1);
     requestReplot(timePlot_);
     requestReplot(basinPlot_);
 }
 
 QList<QCustomPlot*> DepthView::plots() const { return {timePlot_, basinPlot_}; }
+
+QList<QCPGraph*> DepthView::keepProbabilityGraphs() const
+{
+    QList<QCPGraph*> graphs;
+    for (const auto& layer : keeps_)
+        for (const Curve& curve : layer)
+            graphs << curve.graph;
+    return graphs;
+}
 
 QStringList DepthView::badgeTexts() const
 {
@@ -461,7 +621,18 @@ void DepthView::restyle()
         const QColor color = Theme::seriesColor(static_cast<int>(i));
         betas_[i].graph->setPen(QPen(color, width));
         alphas_[i].graph->setPen(QPen(color, width));
+        for (std::size_t g = 0; g < keeps_[i].size(); ++g)
+            keeps_[i][g].graph->setPen(groupPen(color, width, g));
     }
+    for (std::size_t g = 0; g < groupLegend_.size(); ++g)
+        groupLegend_[g]->setPen(groupPen(theme.foreground(), width, g));
+    droppedBand_->setBrush(withAlpha(theme.subtle(), theme.dark() ? 40 : 30));
+    keepLine_->setPen(QPen(theme.foreground(), 1.2, Qt::DashDotLine));
+    keepLabel_->setColor(theme.foreground());
+    keptLabel_->setColor(theme.foreground());
+    droppedLabel_->setColor(theme.subtle());
+    for (QCPItemText* text : {keepLabel_, keptLabel_, droppedLabel_})
+        text->setFont(theme.font(-1, true));
     const int bandAlpha = theme.dark() ? 40 : 26;
     ternaryBand_->setBrush(withAlpha(Theme::ternaryColor(), bandAlpha));
     binaryBand_->setBrush(withAlpha(Theme::binaryColor(), bandAlpha));
@@ -478,7 +649,8 @@ void DepthView::restyle()
 
     // Room on the right for the "100" tick label, which the automatic margins do not reserve.
     basinPlot_->axisRect()->setMinimumMargins(QMargins(0, 0, 2 * theme.basePointSize(), 0));
-    const QColor basinColors[3] = {basinColor(0), basinColor(1), basinColor(2)};
+    const bool sq = method_ == Method::Sq;
+    const QColor basinColors[3] = {basinColor(0, sq), basinColor(1, sq), basinColor(2, sq)};
     QCPBars* bars[3] = {negative_, zero_, positive_};
     for (int basin = 0; basin < 3; ++basin) {
         bars[basin]->setPen(QPen(theme.background(), 1));

@@ -19,6 +19,8 @@ namespace {
 
 constexpr double kGrowMargin = 0.1;   // share of the span added when the weight grid grows
 constexpr double kMinTimeSpan = 1e-3; // epochs, so a single column still has a width
+constexpr std::size_t kMaxLevelTicks = 16; // denser grids would paint the right edge solid
+constexpr double kTickLength = 0.04;       // share of the plot's width
 
 // Viridis (perceptually uniform, readable with the common colour-vision deficiencies), sampled at
 // nine even stops: QCustomPlot 2.1 has no viridis preset.
@@ -216,6 +218,9 @@ HistogramHeatmapView::HistogramHeatmapView(QWidget* parent) : QWidget(parent)
         if (i == 1)
             alphaLines_[i]->removeFromLegend(); // one legend entry for the pair
     }
+    levelLegend_ = plot_->addGraph();
+    levelLegend_->setName(tr("current levels"));
+    levelLegend_->removeFromLegend(); // listed while the ticks show
     commitLine_ = new QCPItemStraightLine(plot_);
     commitLine_->setVisible(false);
     commitLabel_ = new QCPItemText(plot_);
@@ -270,9 +275,14 @@ void HistogramHeatmapView::addSnapshot(const std::shared_ptr<const sq::Snapshot>
         rebuildSelector();
     }
     decisions_.resize(layers.size());
+    levels_.resize(layers.size());
+    sqLayers_.resize(layers.size());
     for (std::size_t i = 0; i < layers.size(); ++i) {
-        histories_[i].add(snapshot->epochsElapsed, layers[i].histogram, layers[i].state.alpha);
-        decisions_[i] = QString::fromStdString(layers[i].state.decision);
+        const LayerQuantState& state = layers[i].state;
+        histories_[i].add(snapshot->epochsElapsed, layers[i].histogram, state.alpha);
+        decisions_[i] = QString::fromStdString(state.decision);
+        sqLayers_[i] = state.method.empty() || state.method == "sq";
+        levels_[i] = state.keepFloat ? std::vector<float>{} : state.levels;
     }
     if (snapshot->phase == Phase::Commit)
         commitStart_ = snapshot->commitStartEpoch;
@@ -285,6 +295,8 @@ void HistogramHeatmapView::clear()
     histories_.clear();
     names_.clear();
     decisions_.clear();
+    levels_.clear();
+    sqLayers_.clear();
     commitStart_ = -1.0;
     rebuildSelector();
     dirty_ = true;
@@ -350,7 +362,49 @@ void HistogramHeatmapView::updateAxes()
         commitLine_->point2->setCoords(commitStart_, 1.0);
         commitLabel_->position->setCoords(commitStart_, 0.0);
     }
+    updateLevelTicks();
     requestReplot(plot_);
+}
+
+void HistogramHeatmapView::updateLevelTicks()
+{
+    // SQ's grid is the ±α lines already; UniQ's and CPQ's inner levels get ticks at the right edge,
+    // where the latest column is, so they read as "the grid now" rather than as history.
+    const auto i = static_cast<std::size_t>(selected_);
+    const HistogramHistory* h = history(selected_);
+    const bool show = h && !h->empty() && i < levels_.size() && !sqLayers_[i] && !levels_[i].empty()
+                      && levels_[i].size() <= kMaxLevelTicks;
+    const std::size_t count = show ? levels_[i].size() : 0;
+    while (levelTicks_.size() < count) {
+        auto* tick = new QCPItemLine(plot_);
+        tick->setObjectName(QStringLiteral("levelTick"));
+        tick->setClipToAxisRect(true);
+        for (QCPItemPosition* end : {tick->start, tick->end}) {
+            end->setTypeX(QCPItemPosition::ptAxisRectRatio);
+            end->setTypeY(QCPItemPosition::ptPlotCoords);
+            end->setAxes(plot_->xAxis, plot_->yAxis);
+            end->setAxisRect(plot_->axisRect());
+        }
+        levelTicks_.push_back(tick);
+    }
+    const QColor color = i < decisions_.size() ? Theme::decisionColor(decisions_[i]) : Theme::floatColor();
+    const QPen pen(color.lighter(Theme::instance().dark() ? 140 : 115), Theme::instance().lineWidth() + 1.5);
+    for (std::size_t k = 0; k < levelTicks_.size(); ++k) {
+        QCPItemLine* tick = levelTicks_[k];
+        tick->setVisible(k < count);
+        if (k >= count)
+            continue;
+        tick->start->setCoords(1.0 - kTickLength, levels_[i][k]);
+        tick->end->setCoords(1.0, levels_[i][k]);
+        tick->setPen(pen);
+    }
+    levelLegend_->setPen(pen);
+    if (count > 0 && !plot_->legend->hasItemWithPlottable(levelLegend_))
+        levelLegend_->addToLegend();
+    else if (count == 0)
+        levelLegend_->removeFromLegend();
+    const bool sqLayer = i >= sqLayers_.size() || sqLayers_[i];
+    alphaLines_[0]->setName(sqLayer ? tr("±α (grid scale)") : tr("outermost levels"));
 }
 
 void HistogramHeatmapView::fillColorMap()

@@ -13,6 +13,7 @@
 class QCPColorMap;
 class QCPColorScale;
 class QCPGraph;
+class QCPItemLine;
 class QCPItemStraightLine;
 class QCPItemText;
 class QCPTextElement;
@@ -86,12 +87,15 @@ signals:
 private:
     void rebuildSelector();
     void updateAxes();
+    void updateLevelTicks();
     void fillColorMap(); // the expensive part, done once per replot rather than per snapshot
     void restyle();
 
     std::vector<HistogramHistory> histories_;
     std::vector<std::string> names_;
     std::vector<QString> decisions_; // latest decision per layer
+    std::vector<std::vector<float>> levels_; // latest grid per layer (UniQ and CPQ: ticks at the right edge)
+    std::vector<bool> sqLayers_;             // SQ's alpha lines are "±α"; the others' the outermost levels
     double commitStart_ = -1.0;      // epochs, once the commit phase has begun
     int selected_ = 0;
     bool dirty_ = false;
@@ -103,6 +107,8 @@ private:
     QCPColorScale* scale_ = nullptr;
     QCPGraph* alphaLines_[2] = {};    // +alpha, -alpha
     QCPGraph* alphaOutlines_[2] = {}; // wider lines in the background colour, for contrast on any cell
+    std::vector<QCPItemLine*> levelTicks_; // the selected layer's current levels, at the latest time
+    QCPGraph* levelLegend_ = nullptr;      // legend entry for the ticks
     QCPItemStraightLine* commitLine_ = nullptr;
     QCPItemText* commitLabel_ = nullptr;
 };

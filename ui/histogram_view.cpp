@@ -29,6 +29,11 @@ int columnsFor(int layers)
     return 4;
 }
 
+// More levels than this and only the outermost ones (and zero) get a label: the rest would overlap.
+constexpr std::size_t kMaxLabelledLevels = 9;
+// More levels than this and the markers are drawn fainter, so the bars between them still read.
+constexpr std::size_t kManyLevels = 16;
+
 QString levelText(float level, float alpha)
 {
     if (level == 0.0f)
@@ -37,6 +42,25 @@ QString levelText(float level, float alpha)
         return level < 0.0f ? QStringLiteral("−α") : QStringLiteral("+α");
     return QString::number(level, 'g', 3);
 }
+
+// A level as a multiple of the method's step: UniQ's levels sit at odd multiples of Δ/2
+// ("−3Δ/2"), CPQ's at whole multiples of s ("+2s").
+QString stepLevelText(float level, float step, const std::string& method)
+{
+    if (level == 0.0f)
+        return QStringLiteral("0");
+    if (!(step > 0.0f))
+        return QString::number(level, 'g', 3);
+    const QString sign = level < 0.0f ? QStringLiteral("−") : QStringLiteral("+");
+    if (method == "uniq") {
+        const long halves = std::lround(std::abs(level) / (0.5f * step));
+        return halves == 1 ? sign + QStringLiteral("Δ/2") : sign + QStringLiteral("%1Δ/2").arg(halves);
+    }
+    const long k = std::lround(std::abs(level) / step);
+    return k == 1 ? sign + QStringLiteral("s") : sign + QStringLiteral("%1s").arg(k);
+}
+
+bool isSqMethod(const LayerQuantState& s) { return s.method.empty() || s.method == "sq"; }
 
 void makeXPlotYRatio(QCPItemPosition* position, QCustomPlot* plot)
 {
@@ -63,20 +87,24 @@ public:
 
 private:
     void ensureLevelItems(std::size_t count);
+    void ensureDroppedItems(std::size_t count);
     void styleContent();
 
     QCustomPlot* plot_;
     bool enlarged_;
     bool highlighted_ = false;
     QString decision_ = QStringLiteral("float");
+    std::size_t levelsShown_ = 0; // grid levels drawn now (their pens fade when there are many)
     QCPTextElement* title_;
     QCPGraph* bars_;
     QCPGraph* curve_;
     QCPGraph* levelLegend_ = nullptr; // legend-only entries for the items (enlarged plot)
     QCPGraph* basinLegend_ = nullptr;
+    QCPGraph* droppedLegend_ = nullptr;
     QCPItemRect* basin_;
     std::vector<QCPItemStraightLine*> levels_;
     std::vector<QCPItemText*> levelLabels_;
+    std::vector<QCPItemStraightLine*> dropped_; // CPQ's levels of the groups the decision drops
 };
 
 HistogramPanel::HistogramPanel(QWidget* parent, bool enlarged) : plot_(new QCustomPlot(parent)), enlarged_(enlarged)
@@ -109,6 +137,9 @@ HistogramPanel::HistogramPanel(QWidget* parent, bool enlarged) : plot_(new QCust
         levelLegend_->setName(QObject::tr("grid levels"));
         basinLegend_ = plot_->addGraph();
         basinLegend_->setName(QObject::tr("zero basin |w| < Δ"));
+        droppedLegend_ = plot_->addGraph();
+        droppedLegend_->setName(QObject::tr("dropped levels"));
+        droppedLegend_->removeFromLegend(); // listed only while a CPQ layer drops some
         plot_->legend->setVisible(true);
         plot_->axisRect()->insetLayout()->take(plot_->legend);
         plot_->plotLayout()->addElement(2, 0, plot_->legend);
@@ -142,6 +173,16 @@ void HistogramPanel::ensureLevelItems(std::size_t count)
     }
 }
 
+void HistogramPanel::ensureDroppedItems(std::size_t count)
+{
+    while (dropped_.size() < count) {
+        auto* line = new QCPItemStraightLine(plot_);
+        line->setObjectName(QStringLiteral("droppedLevel"));
+        line->setLayer(QStringLiteral("background")); // behind the bars: greyed, not competing
+        dropped_.push_back(line);
+    }
+}
+
 void HistogramPanel::reset()
 {
     bars_->data()->clear();
@@ -151,6 +192,9 @@ void HistogramPanel::reset()
         line->setVisible(false);
     for (auto* label : levelLabels_)
         label->setVisible(false);
+    for (auto* line : dropped_)
+        line->setVisible(false);
+    levelsShown_ = 0;
     decision_ = QStringLiteral("float");
     title_->setText(QObject::tr("weight histogram: waiting for a run"));
     plot_->xAxis->setRange(-1.0, 1.0);
@@ -167,13 +211,26 @@ void HistogramPanel::show(const LayerSnapshot& layer, int p)
     decision_ = QString::fromStdString(s.decision);
     const bool quantized = !s.keepFloat && decision_ != QLatin1String("float") && !s.levels.empty();
 
+    const bool sq = isSqMethod(s);
+
     // Small multiples keep the title short enough for their width; the enlarged plot says it all.
-    QString title = QStringLiteral("%1 · %2 · %3 bit").arg(QString::fromStdString(s.name), decision_).arg(s.bits);
-    if (quantized && enlarged_)
-        title += QStringLiteral(" · α %1 · β %2%3")
-                     .arg(s.alpha, 0, 'g', 3)
-                     .arg(s.beta, 0, 'f', 3)
-                     .arg(s.committed ? QObject::tr(" · committed") : QString());
+    // "3-bit" already names the bits; "binary" and "ternary" get them added.
+    QString title = decision_.endsWith(QLatin1String("-bit"))
+                        ? QStringLiteral("%1 · %2").arg(QString::fromStdString(s.name), decision_)
+                        : QStringLiteral("%1 · %2 · %3 bit").arg(QString::fromStdString(s.name), decision_).arg(s.bits);
+    if (quantized && enlarged_) {
+        if (sq)
+            title += QStringLiteral(" · α %1 · β %2").arg(s.alpha, 0, 'g', 3).arg(s.beta, 0, 'f', 3);
+        else if (s.method == "uniq")
+            title += QStringLiteral(" · UniQ · %1 levels · Δ %2").arg(s.levels.size()).arg(s.step, 0, 'g', 3);
+        else
+            title += QStringLiteral(" · CPQ · %1 of %2 levels · s %3")
+                         .arg(s.levels.size())
+                         .arg(s.levels.size() + s.droppedLevels.size())
+                         .arg(s.step, 0, 'g', 3);
+        if (s.committed)
+            title += QObject::tr(" · committed");
+    }
     title_->setText(title);
 
     // Step series over the bin edges; the last count is repeated at hi so the last bin is drawn.
@@ -190,11 +247,24 @@ void HistogramPanel::show(const LayerSnapshot& layer, int p)
     keys[n] = hi;
     values[n] = n > 0 ? values[n - 1] : 0.0;
     bars_->setData(keys, values, true);
-    plot_->xAxis->setRange(lo, hi);
+    // UniQ's and CPQ's grids (CPQ's dropped levels above all) can reach past the weights: widen the
+    // axis to the whole grid plus half a step, so every level is seen against the weights.
+    double axisLo = lo;
+    double axisHi = hi;
+    if (quantized && !sq) {
+        const float margin = 0.5f * std::max(s.step, 0.0f);
+        for (const std::vector<float>* grid : {&s.levels, &s.droppedLevels})
+            if (!grid->empty()) {
+                axisLo = std::min(axisLo, static_cast<double>(grid->front() - margin));
+                axisHi = std::max(axisHi, static_cast<double>(grid->back() + margin));
+            }
+    }
+    plot_->xAxis->setRange(axisLo, axisHi);
     // Headroom above the tallest bar for the level labels.
     plot_->yAxis->setRange(0.0, maxCount > 0.0 ? maxCount * (enlarged_ ? 1.15 : 1.08) : 1.0);
 
     const std::size_t levelCount = quantized ? s.levels.size() : 0;
+    levelsShown_ = levelCount;
     ensureLevelItems(levelCount);
     for (std::size_t i = 0; i < levels_.size(); ++i) {
         const bool on = i < levelCount;
@@ -204,27 +274,42 @@ void HistogramPanel::show(const LayerSnapshot& layer, int p)
             levels_[i]->point2->setCoords(s.levels[i], 1.0);
         }
         if (i < levelLabels_.size()) {
-            levelLabels_[i]->setVisible(on);
-            if (on) {
+            // Many levels: label the outermost two and zero only.
+            const bool labelled = on && (levelCount <= kMaxLabelledLevels || i == 0 || i + 1 == levelCount
+                                         || s.levels[i] == 0.0f);
+            levelLabels_[i]->setVisible(labelled);
+            if (labelled) {
                 levelLabels_[i]->position->setCoords(s.levels[i], 0.0);
-                levelLabels_[i]->setText(levelText(s.levels[i], s.alpha));
+                levelLabels_[i]->setText(sq ? levelText(s.levels[i], s.alpha)
+                                            : stepLevelText(s.levels[i], s.step, s.method));
             }
         }
     }
+    const std::size_t droppedCount = quantized && !sq ? s.droppedLevels.size() : 0;
+    ensureDroppedItems(droppedCount);
+    for (std::size_t i = 0; i < dropped_.size(); ++i) {
+        const bool on = i < droppedCount;
+        dropped_[i]->setVisible(on);
+        if (on) {
+            dropped_[i]->point1->setCoords(s.droppedLevels[i], 0.0);
+            dropped_[i]->point2->setCoords(s.droppedLevels[i], 1.0);
+        }
+    }
 
-    const bool open = quantized && s.delta > 0.0f;
+    // The zero basin and the regularizer are SQ's; UniQ and CPQ have neither.
+    const bool open = sq && quantized && s.delta > 0.0f;
     basin_->setVisible(open);
     basin_->topLeft->setCoords(-s.delta, 0.0);
     basin_->bottomRight->setCoords(s.delta, 1.0);
 
-    const bool withCurve = quantized && s.alpha > 0.0f;
+    const bool withCurve = sq && quantized && s.alpha > 0.0f;
     curve_->setVisible(withCurve);
     plot_->yAxis2->setVisible(withCurve);
     if (withCurve) {
         // The committed binary shape has no zero basin at all (SqShape::closedZeroBasin).
         const bool closed = decision_ == QLatin1String("binary") && s.committed;
         QVector<double> cKeys, cValues;
-        sampleRegularizer(s.alpha, s.beta, p, closed, lo, hi, kCurveSamples, std::pow(static_cast<double>(s.alpha), p),
+        sampleRegularizer(s.alpha, s.beta, p, closed, axisLo, axisHi, kCurveSamples, std::pow(static_cast<double>(s.alpha), p),
                           cKeys, cValues);
         curve_->setData(cKeys, cValues, true);
         const double top = *std::max_element(cValues.cbegin(), cValues.cend());
@@ -243,6 +328,7 @@ void HistogramPanel::show(const LayerSnapshot& layer, int p)
         list(curve_, withCurve);
         list(levelLegend_, quantized);
         list(basinLegend_, open);
+        list(droppedLegend_, droppedCount > 0);
     }
     styleContent();
     requestReplot(plot_);
@@ -265,9 +351,21 @@ void HistogramPanel::styleContent()
     bars_->setPen(QPen(color, std::max(1.0, theme.lineWidth() * 0.6)));
     bars_->setBrush(fill);
     curve_->setPen(QPen(theme.foreground(), theme.lineWidth()));
-    const QPen levelPen(color.darker(115), theme.lineWidth(), Qt::DashLine);
+    // Dense grids (UniQ at 5+ bits, CPQ's 4-bit grid in a small multiple) get thin translucent
+    // markers: dashes that close would merge into a wall hiding the bars.
+    const bool dense = levelsShown_ > kManyLevels || (!enlarged_ && levelsShown_ > kMaxLabelledLevels);
+    QColor levelColor = color.darker(115);
+    double levelWidth = theme.lineWidth();
+    if (dense) {
+        levelColor.setAlpha(130);
+        levelWidth = 1.0;
+    }
+    const QPen levelPen(levelColor, levelWidth, dense ? Qt::SolidLine : Qt::DashLine);
     for (auto* line : levels_)
         line->setPen(levelPen);
+    const QPen droppedPen(Theme::droppedColor(), std::max(1.0, 0.8 * theme.lineWidth()), Qt::DotLine);
+    for (auto* line : dropped_)
+        line->setPen(droppedPen);
     for (auto* label : levelLabels_) {
         label->setColor(color.darker(115));
         label->setFont(theme.font(0, true));
@@ -279,6 +377,7 @@ void HistogramPanel::styleContent()
         levelLegend_->setPen(levelPen);
         basinLegend_->setPen(Qt::NoPen);
         basinLegend_->setBrush(zeroBasinShade());
+        droppedLegend_->setPen(droppedPen);
     }
 }
 

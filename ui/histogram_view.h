@@ -1,4 +1,4 @@
-// Weight histograms with grid, zero basin and regularizer: small multiples plus one enlarged layer.
+// Weight histograms on each method's grid (SQ's basin and regularizer, CPQ's dropped levels greyed).
 #pragma once
 
 #include "core/snapshot.h"
@@ -33,6 +33,7 @@ public:
     int selectedLayer() const { return selected_; }
     void setSelectedLayer(int layer);
     // The power p of the overlaid r(w; alpha, beta, p) (1 or 2; the snapshot does not carry it).
+    // Only SQ layers get the curve; UniQ and CPQ have no regularizer.
     int power() const { return power_; }
     void setPower(int p);
 

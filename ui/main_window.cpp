@@ -183,16 +183,22 @@ void MainWindow::createControls()
     lambda_ = new LogSliderField(tr("λ regularization"), 1e-3, 100.0, 1e6);
     gamma_ = new LogSliderField(tr("γ memory pressure"), 1e-4, 0.1, 10.0);
     learningRate_ = new LogSliderField(tr("learning rate"), 1e-5, 0.1, 100.0);
+    mu_ = new LogSliderField(tr("μ memory pressure (CPQ)"), 1e-4, 10.0, 1e3);
+    mu_->setToolTip(tr("CPQ (DropBits): pushes each layer's keep probabilities down, towards fewer bits"));
     layout->addWidget(lambda_);
     layout->addWidget(gamma_);
+    layout->addWidget(mu_);
     layout->addWidget(learningRate_);
     layout->addStretch();
     lambda_->showValue(1.0);
     gamma_->showValue(3e-3);
     learningRate_->showValue(1e-3);
+    mu_->showValue(kCpqMuDefault);
     connect(lambda_, &LogSliderField::valueChanged, controller_, &TrainingController::setLambda);
     connect(gamma_, &LogSliderField::valueChanged, controller_, &TrainingController::setGamma);
     connect(learningRate_, &LogSliderField::valueChanged, controller_, &TrainingController::setLearningRate);
+    connect(mu_, &LogSliderField::valueChanged, controller_, &TrainingController::setMu);
+    connect(setup_, &RunSetupPanel::modeChanged, this, &MainWindow::updateLiveControls);
     QDockWidget* liveDock = addDock(tr("Live controls"), QStringLiteral("liveDock"), live, Qt::LeftDockWidgetArea);
     splitDockWidget(setupDock, liveDock, Qt::Vertical);
 }
@@ -296,9 +302,10 @@ bool MainWindow::startTraining(bool paused)
     lambda_->showValue(config->lambda);
     gamma_->showValue(config->gamma);
     learningRate_->showValue(config->learningRate);
+    mu_->showValue(config->mu);
     setWindowTitle(tr("SQ Explorer — %1 · %2 · %3")
                        .arg(config->arch.empty() ? QString::fromStdString(config->model) : tr("custom"),
-                            QString::fromStdString(toString(config->sq.mode)),
+                            RunSetupPanel::modeChoiceText(config->sq.mode),
                             QFileInfo(QString::fromStdString(config->datasetDir)).fileName()));
     runConfig_ = *config;
     controller_->start(*config, paused);
@@ -313,6 +320,7 @@ void MainWindow::showSnapshot(std::shared_ptr<const Snapshot> snapshot)
     lambda_->showValue(snapshot->lambda);
     gamma_->showValue(snapshot->gamma);
     learningRate_->showValue(snapshot->learningRate);
+    mu_->showValue(snapshot->mu);
     updateProgress(*snapshot);
 }
 
@@ -345,6 +353,18 @@ void MainWindow::updateState(TrainingController::State state)
     stepBatch_->setEnabled(state == State::Paused || !active);
     stepEpoch_->setEnabled(state == State::Paused);
     setup_->setEnabled(!active);
+    updateLiveControls();
+}
+
+void MainWindow::updateLiveControls()
+{
+    using State = TrainingController::State;
+    const State state = controller_->state();
+    const bool active = state == State::Running || state == State::Paused || state == State::Loading;
+    const QuantMode mode = active && runConfig_ ? runConfig_->sq.mode : setup_->currentMode();
+    lambda_->setEnabled(isSqFamily(mode));
+    gamma_->setEnabled(isSqFamily(mode));
+    mu_->setEnabled(mode == QuantMode::Cpq);
 }
 
 QString MainWindow::exportFolder() const

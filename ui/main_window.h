@@ -38,6 +38,7 @@ public:
     TrainingController* controller() const { return controller_; }
     LogSliderField* lambdaControl() const { return lambda_; }
     LogSliderField* gammaControl() const { return gamma_; }
+    LogSliderField* muControl() const { return mu_; } // CPQ's memory pressure
     QList<QWidget*> views() const;
     QString lastError() const { return lastError_; }
     // Every view as PNG, PDF and SVG plus report.html into folder (asks for one when empty).
@@ -82,6 +83,8 @@ private:
     void showSnapshot(std::shared_ptr<const Snapshot> snapshot);
     void updateState(TrainingController::State state);
     void updateProgress(const Snapshot& s);
+    // Each method's knobs only: lambda and gamma for SQ, mu for CPQ (of the run, or of the setup).
+    void updateLiveControls();
     void showError(const QString& message);
     void exportFigureDialog();
     QString exportFolder() const;
@@ -98,6 +101,7 @@ private:
     LogSliderField* lambda_ = nullptr;
     LogSliderField* gamma_ = nullptr;
     LogSliderField* learningRate_ = nullptr;
+    LogSliderField* mu_ = nullptr;
 
     std::unique_ptr<ViewSet> views_;
     CompareView* compare_ = nullptr;

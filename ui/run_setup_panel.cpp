@@ -2,6 +2,7 @@
 
 #include "core/architecture.h"
 #include "core/error.h"
+#include "core/quant/keep_float.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -42,12 +43,93 @@ int toWhole(const QString& flag, const QString& text)
 
 QString number(double v) { return QString::number(v, 'g', 6); }
 
+const char* const kCpqChoice = "CPQ (DropBits)";
+
+// Whole numbers separated by commas, e.g. "1,2,2"; empty text is an empty list.
+std::vector<int> toWholeList(const QString& flag, const QString& text)
+{
+    std::vector<int> values;
+    for (const QString& item : text.split(QLatin1Char(','), Qt::KeepEmptyParts)) {
+        if (text.trimmed().isEmpty())
+            break;
+        bool ok = false;
+        const int v = item.trimmed().toInt(&ok);
+        if (!ok)
+            throw Error(flag.toStdString() + ": expected whole numbers separated by commas, e.g. 1,2,2");
+        values.push_back(v);
+    }
+    return values;
+}
+
+// The engine refuses a --layer-bits list whose length is not the number of quantized layers when
+// the run starts; for a preset the form can say so at once (a custom architecture's layers depend
+// on the dataset's input shape, so its count is checked when the run is built).
+void checkLayerBitsCount(const TrainConfig& c)
+{
+    if (c.sq.mode != QuantMode::Uniq || c.uniq.layerBits.empty() || !c.arch.empty())
+        return;
+    const Model model = buildPreset(c.model, presetInputShape(c.model), 10);
+    const std::vector<bool> kept = resolveKeepFloat(model.quantTargets(), c.sq.keepFloat);
+    std::string names;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < kept.size(); ++i)
+        if (!kept[i]) {
+            names += (names.empty() ? "" : ", ") + model.quantTargets()[i].name;
+            ++count;
+        }
+    if (c.uniq.layerBits.size() != count)
+        throw Error("--layer-bits: " + std::to_string(c.uniq.layerBits.size()) + " values for " + std::to_string(count)
+                    + " quantized layers (" + names + ")");
+}
+
 } // namespace
+
+QString RunSetupPanel::modeChoiceText(QuantMode mode)
+{
+    return mode == QuantMode::Cpq ? QString::fromLatin1(kCpqChoice) : QString::fromStdString(toString(mode));
+}
+
+QuantMode RunSetupPanel::currentMode() const
+{
+    const QString text = mode_ ? mode_->currentText() : QStringLiteral("sq");
+    return text == QLatin1String(kCpqChoice) ? QuantMode::Cpq : parseQuantMode(text.toStdString());
+}
+
+bool RunSetupPanel::applies(const Field& field) const
+{
+    switch (field.scope) {
+    case Scope::All:
+        return true;
+    case Scope::SqFamily:
+        return isSqFamily(currentMode());
+    case Scope::Uniq:
+        return currentMode() == QuantMode::Uniq;
+    case Scope::Cpq:
+        return currentMode() == QuantMode::Cpq;
+    }
+    return true;
+}
+
+void RunSetupPanel::showMethodFields()
+{
+    for (const Field& f : fields_)
+        if (f.cell)
+            form_->setRowVisible(f.cell, applies(f));
+}
+
+bool RunSetupPanel::fieldShown(const QString& flag) const
+{
+    for (const Field& f : fields_)
+        if (f.flag == flag)
+            return applies(f);
+    return false;
+}
 
 RunSetupPanel::RunSetupPanel(QWidget* parent) : QWidget(parent)
 {
     auto* outer = new QVBoxLayout(this);
     auto* form = new QFormLayout;
+    form_ = form;
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     outer->addLayout(form);
     outer->addStretch();
@@ -113,8 +195,48 @@ RunSetupPanel::RunSetupPanel(QWidget* parent) : QWidget(parent)
     };
     connect(model_, &QComboBox::currentTextChanged, this, updateArch);
 
-    addChoice(form, tr("Mode"), QStringLiteral("--mode"), {"sq", "ternary", "binary", "float"},
-              [](TrainConfig& c, const QString& t) { c.sq.mode = parseQuantMode(t.toStdString()); });
+    mode_ = addChoice(form, tr("Mode"), QStringLiteral("--mode"),
+                      {"sq", "ternary", "binary", "float", "uniq", QString::fromLatin1(kCpqChoice)},
+                      [this](TrainConfig& c, const QString&) { c.sq.mode = currentMode(); });
+    const QString modeTips[] = {
+        tr("Smart Quantization: each layer learns whether it is binary (1 bit) or ternary (2 bits)"),
+        tr("every layer ternary {−α, 0, +α}, 2 bits per weight"),
+        tr("every layer binary {−α, +α}, 1 bit per weight"),
+        tr("no quantization during training (float32)"),
+        tr("UniQ (Pham et al. 2021): b bits per layer, 2^b levels without zero, trainable step Δ (SPEC §2.1)"),
+        tr("CPQ with DropBits, as this project specifies it (SPEC §2.2, built from the papers' abstracts and "
+           "Relaxed Quantization, not from the authors' code): learns each layer's bit-length, 2 to B, under "
+           "the memory pressure μ"),
+    };
+    for (int i = 0; i < mode_->count(); ++i)
+        mode_->setItemData(i, modeTips[i], Qt::ToolTipRole);
+    const auto updateMode = [this] {
+        mode_->setToolTip(mode_->currentData(Qt::ToolTipRole).toString());
+        showMethodFields();
+        emit modeChanged();
+    };
+    connect(mode_, &QComboBox::currentTextChanged, this, updateMode);
+
+    // UniQ's settings (SPEC §2.1).
+    setScope(Scope::Uniq);
+    addText(form, tr("Bits per weight"), QStringLiteral("--bits"), tr("UniQ: 1 to 8 bits, 2^b levels"),
+            [](TrainConfig& c, const QString& t) { c.uniq.bits = toWhole(QStringLiteral("--bits"), t); });
+    addText(form, tr("Bits per layer"), QStringLiteral("--layer-bits"),
+            tr("optional, one per quantized layer, e.g. 1,2,2"), [](TrainConfig& c, const QString& t) {
+                c.uniq.layerBits = toWholeList(QStringLiteral("--layer-bits"), t);
+            });
+
+    // CPQ's settings (SPEC §2.2).
+    setScope(Scope::Cpq);
+    addText(form, tr("Max bits B"), QStringLiteral("--max-bits"), tr("CPQ: largest bit-length, 2 to 8"),
+            [](TrainConfig& c, const QString& t) { c.cpq.maxBits = toWhole(QStringLiteral("--max-bits"), t); });
+    addText(form, tr("Drop p (DropBits)"), QStringLiteral("--drop-p"),
+            tr("group j dropped with probability p^(B−j+1); 0 ≤ p < 1"),
+            [](TrainConfig& c, const QString& t) { c.cpq.dropP = toNumber(QStringLiteral("--drop-p"), t); });
+    addText(form, tr("μ (memory pressure)"), QStringLiteral("--mu"), tr("pushes layers towards fewer bits, >= 0"),
+            [](TrainConfig& c, const QString& t) { c.mu = toNumber(QStringLiteral("--mu"), t); });
+
+    setScope(Scope::SqFamily);
     addText(form, tr("λ (regularization)"), QStringLiteral("--lambda"), tr("weight of the SQ regularizer, >= 0"),
             [](TrainConfig& c, const QString& t) { c.lambda = toNumber(QStringLiteral("--lambda"), t); });
     addChoice(form, tr("λ schedule"), QStringLiteral("--lambda-schedule"), {"constant", "linear", "exp"},
@@ -135,6 +257,7 @@ RunSetupPanel::RunSetupPanel(QWidget* parent) : QWidget(parent)
               [](TrainConfig& c, const QString& t) { c.sq.p = t.toInt(); });
     addText(form, tr("β switch (rad)"), QStringLiteral("--beta-switch"), tr("ternary while β is below (3π/8 = 1.1781)"),
             [](TrainConfig& c, const QString& t) { c.sq.betaSwitch = toNumber(QStringLiteral("--beta-switch"), t); });
+    setScope(Scope::All);
     addText(form, tr("Keep float"), QStringLiteral("--keep-float"), tr("layers left in float32: first, last, dense1…"),
             [this](TrainConfig& c, const QString& t) {
                 std::set<std::string> names;
@@ -177,6 +300,7 @@ RunSetupPanel::RunSetupPanel(QWidget* parent) : QWidget(parent)
 
     setConfig(TrainConfig{});
     updateArch();
+    updateMode();
     revalidate();
 }
 
@@ -193,6 +317,8 @@ void RunSetupPanel::addField(QFormLayout* form, const QString& label, Field fiel
     layout->addWidget(row ? row : field.editor);
     layout->addWidget(field.error);
     form->addRow(label, cell);
+    field.scope = scope_;
+    field.cell = cell;
     fields_.push_back(std::move(field));
 }
 
@@ -223,7 +349,8 @@ std::optional<TrainConfig> RunSetupPanel::config() const
         return std::nullopt;
     TrainConfig c;
     for (const Field& f : fields_)
-        f.apply(c);
+        if (applies(f))
+            f.apply(c);
     return c;
 }
 
@@ -243,6 +370,11 @@ void RunSetupPanel::revalidate()
         return message.startsWith(prefix) ? message.mid(prefix.size()) : QString();
     };
     for (const Field& f : fields_) {
+        if (!applies(f)) {
+            // The chosen mode ignores this field: its text cannot block a run.
+            show(f, QString());
+            continue;
+        }
         try {
             f.apply(c);
             show(f, QString());
@@ -255,6 +387,7 @@ void RunSetupPanel::revalidate()
     if (valid) {
         try {
             c.validate();
+            checkLayerBitsCount(c);
         } catch (const Error& e) {
             valid = false;
             for (const Field& f : fields_)
@@ -285,7 +418,15 @@ void RunSetupPanel::setConfig(const TrainConfig& c)
     setChoice(QStringLiteral("--model"), c.arch.empty() ? QString::fromStdString(c.model) : QStringLiteral("custom"));
     if (!c.arch.empty())
         setText(QStringLiteral("--arch"), QString::fromStdString(c.arch));
-    setChoice(QStringLiteral("--mode"), QString::fromStdString(toString(c.sq.mode)));
+    setChoice(QStringLiteral("--mode"), modeChoiceText(c.sq.mode));
+    setText(QStringLiteral("--bits"), QString::number(c.uniq.bits));
+    QStringList layerBits;
+    for (int b : c.uniq.layerBits)
+        layerBits << QString::number(b);
+    setText(QStringLiteral("--layer-bits"), layerBits.join(QLatin1Char(',')));
+    setText(QStringLiteral("--max-bits"), QString::number(c.cpq.maxBits));
+    setText(QStringLiteral("--drop-p"), number(c.cpq.dropP));
+    setText(QStringLiteral("--mu"), number(c.mu));
     setText(QStringLiteral("--lambda"), number(c.lambda));
     setChoice(QStringLiteral("--lambda-schedule"), QString::fromStdString(toString(c.lambdaSchedule.kind)));
     setText(QStringLiteral("--lambda-start"), number(c.lambdaSchedule.start));

@@ -44,14 +44,49 @@ QColor Theme::ternaryColor() { return QColor(0xd5, 0x5e, 0x00); }
 QColor Theme::floatColor() { return QColor(0x88, 0x88, 0x88); }
 QColor Theme::quantizedColor() { return QColor(0x00, 0x9e, 0x73); }
 
+QColor Theme::bitsColor(int bits)
+{
+    // 3..8 avoid the yellow of Okabe-Ito (unreadable as a thin line on white) and take Tol's wine
+    // and indigo for the two widths Okabe-Ito has no further distinct hue for. Neighbouring widths
+    // differ in hue and lightness, so they stay apart under protan/deutan/tritan vision too.
+    switch (bits) {
+    case 1:
+        return binaryColor();
+    case 2:
+        return ternaryColor();
+    case 3:
+        return QColor(0x00, 0x9e, 0x73); // Okabe-Ito bluish green
+    case 4:
+        return QColor(0xcc, 0x79, 0xa7); // Okabe-Ito reddish purple
+    case 5:
+        return QColor(0xe6, 0x9f, 0x00); // Okabe-Ito orange
+    case 6:
+        return QColor(0x56, 0xb4, 0xe9); // Okabe-Ito sky blue
+    case 7:
+        return QColor(0x88, 0x22, 0x55); // Tol wine
+    case 8:
+        return QColor(0x33, 0x22, 0x88); // Tol indigo
+    default:
+        return floatColor();
+    }
+}
+
 QColor Theme::decisionColor(const QString& decision)
 {
     if (decision == QLatin1String("binary"))
         return binaryColor();
     if (decision == QLatin1String("ternary"))
         return ternaryColor();
+    if (decision.endsWith(QLatin1String("-bit"))) {
+        bool ok = false;
+        const int bits = decision.chopped(4).toInt(&ok);
+        if (ok)
+            return bitsColor(bits);
+    }
     return floatColor();
 }
+
+QColor Theme::droppedColor() { return QColor(0xb4, 0xb4, 0xb4); }
 
 QColor Theme::seriesColor(int index)
 {

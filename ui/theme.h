@@ -36,7 +36,13 @@ public:
     static QColor binaryColor();  // Okabe-Ito blue
     static QColor ternaryColor(); // Okabe-Ito vermillion
     static QColor floatColor();   // neutral grey
-    static QColor decisionColor(const QString& decision); // "binary" | "ternary" | "float"
+    // One colour per storage bit-width, the same in every view and for every method: 1 is the
+    // binary blue, 2 the ternary vermillion (UniQ's four-level 2-bit grid too), 3..8 further
+    // Okabe-Ito and Tol colours; anything else (32: float) is the float grey.
+    static QColor bitsColor(int bits);
+    // "binary" | "ternary" | "<b>-bit" (UniQ, CPQ) | "float", coloured by its bit-width.
+    static QColor decisionColor(const QString& decision);
+    static QColor droppedColor(); // CPQ's dropped levels: greyed, lighter than float
     static QColor seriesColor(int index);                 // Okabe-Ito cycle for per-layer series
     static QColor quantizedColor();                       // quantized accuracy (vs float accuracy)
     QColor commitShade() const;                           // background of the commit phase

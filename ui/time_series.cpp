@@ -107,6 +107,8 @@ QString eventLabel(const ControlEvent& event)
         name = QStringLiteral("λ");
     else if (name == QLatin1String("gamma"))
         name = QStringLiteral("γ");
+    else if (name == QLatin1String("mu"))
+        name = QStringLiteral("μ");
     return QStringLiteral("%1 %2→%3").arg(name, QString::number(event.from, 'g', 3), QString::number(event.to, 'g', 3));
 }
 

@@ -208,5 +208,6 @@ void TrainingController::stepEpoch()
 void TrainingController::setLambda(double value) { controls_->lambda.set(value); }
 void TrainingController::setGamma(double value) { controls_->gamma.set(value); }
 void TrainingController::setLearningRate(double value) { controls_->learningRate.set(value); }
+void TrainingController::setMu(double value) { controls_->mu.set(value); }
 
 } // namespace sq::ui

@@ -41,6 +41,7 @@ public:
     void setLambda(double value);
     void setGamma(double value);
     void setLearningRate(double value);
+    void setMu(double value); // CPQ's memory pressure
 
     // Where finished and stopped runs are saved, each in a folder <model>-<mode>-<yyyyMMdd-HHmmss>
     // (empty: runs are not saved). Takes effect at the next start().
