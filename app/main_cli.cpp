@@ -83,29 +83,16 @@ void printSummary(const sq::Trainer& trainer)
 // --eval: the test accuracy of a saved model, computed as the trainer computes its own.
 int evaluateSavedModel(const std::string& path, const sq::TrainConfig& config)
 {
-    const sq::StoredModel stored = sq::readModelFile(path);
-    sq::Model model = sq::instantiateModel(stored);
-    // The model's own input normalisation, not the dataset's: the inputs its accuracy was
-    // measured on. One training image is enough (only the test split is evaluated).
-    const sq::DatasetSplits data = sq::loadDataset(config.datasetDir, config.datasetKind, 1, config.testLimit,
-                                                   stored.inputMean, stored.inputStddev);
-    if (data.test.sampleShape() != stored.inputSample)
-        throw sq::Error(path + ": the model takes " + sq::shapeString(stored.inputSample) + " inputs, but "
-                        + config.datasetDir + " holds " + sq::shapeString(data.test.sampleShape()) + " images");
-    if (data.test.classes > stored.classes)
-        throw sq::Error(path + ": the model has " + std::to_string(stored.classes) + " classes, but "
-                        + config.datasetDir + " has " + std::to_string(data.test.classes));
-    const int threads = config.resolvedThreads();
-    sq::setThreadCount(threads);
-    Eigen::setNbThreads(threads);
-    const sq::AccuracyResult r = sq::datasetAccuracy(model, data.test, config.evalBatchSize);
-
+    const sq::ModelFileEvaluation e = sq::evaluateModelFile(path, config.datasetDir, config.datasetKind,
+                                                            config.testLimit, config.evalBatchSize,
+                                                            config.resolvedThreads());
+    const sq::StoredModel& stored = e.stored;
     std::printf("%s: %s model, %s, input %s\n", path.c_str(), stored.method.c_str(), stored.architecture.c_str(),
                 sq::shapeString(stored.inputSample).c_str());
     for (const auto& w : stored.weights)
         std::printf("  %-8s %-8s %2d bits  %zu weights\n", w.name.c_str(), w.decision.c_str(), w.bits, w.count());
-    std::printf("test accuracy %.2f%% (%lld of %lld correct), loss %.6f on %s\n", 100.0 * r.accuracy(),
-                static_cast<long long>(r.correct), static_cast<long long>(r.total), r.loss,
+    std::printf("test accuracy %.2f%% (%lld of %lld correct), loss %.6f on %s\n", 100.0 * e.result.accuracy(),
+                static_cast<long long>(e.result.correct), static_cast<long long>(e.result.total), e.result.loss,
                 config.datasetDir.c_str());
     return 0;
 }

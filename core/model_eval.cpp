@@ -2,6 +2,8 @@
 
 #include "core/data/batch_iterator.h"
 #include "core/error.h"
+#include "core/io/model_file.h"
+#include "core/parallel.h"
 #include "core/loss.h"
 
 #include <algorithm>
@@ -56,6 +58,29 @@ Tensor datasetLogits(Model& model, const Dataset& data, int first, int count, in
                     sizeof(float) * out.size());
     }
     return logits;
+}
+
+ModelFileEvaluation evaluateModelFile(const std::string& path, const std::string& datasetDir, DatasetKind kind,
+                                      int testLimit, int batchSize, int threads)
+{
+    ModelFileEvaluation out;
+    out.stored = readModelFile(path);
+    Model model = instantiateModel(out.stored);
+    // One training image is enough: only the test split is evaluated.
+    const DatasetSplits data =
+        loadDataset(datasetDir, kind, 1, testLimit, out.stored.inputMean, out.stored.inputStddev);
+    if (data.test.sampleShape() != out.stored.inputSample)
+        throw Error(path + ": the model takes " + shapeString(out.stored.inputSample) + " inputs, but " + datasetDir
+                    + " holds " + shapeString(data.test.sampleShape()) + " images");
+    if (data.test.classes > out.stored.classes)
+        throw Error(path + ": the model has " + std::to_string(out.stored.classes) + " classes, but " + datasetDir
+                    + " has " + std::to_string(data.test.classes));
+    if (threads > 0) {
+        setThreadCount(threads);
+        Eigen::setNbThreads(threads);
+    }
+    out.result = datasetAccuracy(model, data.test, batchSize);
+    return out;
 }
 
 } // namespace sq

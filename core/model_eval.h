@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/data/dataset.h"
+#include "core/io/stored_model.h"
 #include "core/model.h"
 
 #include <cstdint>
@@ -24,5 +25,16 @@ AccuracyResult datasetAccuracy(Model& model, const Dataset& data, int batchSize)
 
 // Logits (count, classes) of samples [first, first + count) of `data`, Eval pass.
 Tensor datasetLogits(Model& model, const Dataset& data, int first, int count, int batchSize);
+
+struct ModelFileEvaluation {
+    StoredModel stored;
+    AccuracyResult result;
+};
+
+// Reads a model file and measures its test accuracy on the dataset in `datasetDir`, normalised
+// with the model's own statistics (those its accuracy was measured with). Throws sq::Error naming
+// the file when it is invalid or does not fit the dataset (input shape, class count).
+ModelFileEvaluation evaluateModelFile(const std::string& path, const std::string& datasetDir, DatasetKind kind,
+                                      int testLimit, int batchSize, int threads);
 
 } // namespace sq

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build
     libeigen3-dev zlib1g-dev libopenblas-openmp-dev
-    qt6-base-dev qt6-qpa-plugins libqt6svg6-dev libqcustomplot-dev
+    qt6-base-dev qt6-qpa-plugins qt6-svg-dev libqcustomplot-dev
     dataset-fashion-mnist
     libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-opencv python3-numpy
 )

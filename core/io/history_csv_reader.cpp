@@ -24,7 +24,6 @@ const char* const kBaseColumns[] = {
     "epoch", "step", "phase", "seconds", "lr", "lambda", "gamma", "train_cross_entropy", "train_regularizer",
     "train_accuracy", "test_accuracy_float", "test_accuracy_quantized", "test_loss_float", "test_loss_quantized",
     "weight_bits", "model_bits", "compression", "images_per_second"};
-const char* const kLayerColumns[] = {"decision", "bits", "alpha", "beta", "delta", "share_zero", "quant_error"};
 
 std::vector<std::string_view> splitFields(std::string_view line)
 {
