@@ -39,6 +39,8 @@ public:
     // The buffers of the optimizer's state, in a fixed order (for sessions).
     virtual std::vector<Tensor*> stateTensors() = 0;
     std::int64_t steps() const { return steps_; }
+    // Sessions: the step count restored with the state tensors (Adam's bias correction uses it).
+    void setSteps(std::int64_t steps) { steps_ = steps; }
 
 protected:
     std::int64_t steps_ = 0;

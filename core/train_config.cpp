@@ -98,6 +98,7 @@ void TrainConfig::validate() const
     requireInt("--snapshot-every", snapshotEveryBatches, 1, 1'000'000);
     requireInt("--snapshot-ms", snapshotEveryMs, 1, 3'600'000);
     requireInt("--histogram-bins", histogramBins, 8, 4096);
+    requireInt("--good-state-every", goodStateEveryBatches, 1, 1'000'000);
 }
 
 } // namespace sq

@@ -51,6 +51,10 @@ struct TrainConfig {
     int snapshotEveryBatches = 100;
     int snapshotEveryMs = 200;
     int histogramBins = 64;
+    // Divergence: every N batches the trainer keeps an in-memory copy of its state to return to
+    // when the loss turns NaN or infinite. A copy costs about 0.2 ms for mlp with Adam (3.2 MB),
+    // a ninth of a 1.8 ms step on two threads: about 0.5% of training time at 25.
+    int goodStateEveryBatches = 25;
 
     int resolvedCommitEpochs() const;
     int resolvedThreads() const;

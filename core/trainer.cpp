@@ -2,6 +2,7 @@
 
 #include "core/architecture.h"
 #include "core/error.h"
+#include "core/io/binary_io.h"
 #include "core/layers/batchnorm.h"
 #include "core/loss.h"
 #include "core/model_stats.h"
@@ -10,8 +11,10 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
 namespace sq {
 
@@ -42,6 +45,7 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const DatasetSplits> data, 
 {
     if (data_->train.count == 0 || data_->test.count == 0)
         throw Error("dataset: the training and test splits must both hold images");
+    dataFingerprint_ = fingerprint();
 
     const int threads = config_.resolvedThreads();
     setThreadCount(threads);
@@ -128,6 +132,8 @@ bool Trainer::step()
     if (!epochStarted_)
         beginEpoch();
     pullControls();
+    if (!haveGoodState_ || (step_ % config_.goodStateEveryBatches == 0 && goodState_.step != step_))
+        keepGoodState();
 
     const auto start = Clock::now();
     trainBatches_.next(images_, labels_);
@@ -135,19 +141,25 @@ bool Trainer::step()
     const Tensor& logits = model_->forward(images_, Pass::Train);
     const LossResult loss = softmaxCrossEntropy(logits, labels_, gradLogits_);
     if (!std::isfinite(loss.loss)) {
-        std::ostringstream msg;
-        msg << "training diverged at epoch " << epoch_ + 1 << ", batch " << trainBatches_.position()
-            << ": the loss is not finite; lower --lr (now " << lr_ << ") or --lambda (now " << lambda_ << ")";
-        throw Error(msg.str());
+        diverged("loss", loss.loss);
+        return false;
     }
     model_->backward(images_, gradLogits_);
     const double reg = method_->endStep({lambda_, gamma_, mu_});
+    // Caught before the optimizer step: non-finite weights make this (or the next) batch's loss
+    // or regularizer non-finite, so no weight update is ever taken from them.
+    if (!std::isfinite(reg)) {
+        diverged("regularizer", reg);
+        return false;
+    }
     optimizer_->step(static_cast<float>(lr_));
     method_->afterOptimizerStep();
     ++step_;
     const double seconds = secondsSince(start);
     trainSeconds_ += seconds;
 
+    lossSinceCapture_ += loss.loss;
+    ++batchesSinceCapture_;
     const int n = images_.dim(0);
     sinceSnapshot_.add(loss.loss, reg, loss.correct, n, seconds);
     sinceRecord_.add(loss.loss, reg, loss.correct, n, seconds);
@@ -170,7 +182,8 @@ void Trainer::runEpoch()
 {
     const int epoch = epoch_;
     while (!finished_ && epoch_ == epoch && !controls_->stopRequested())
-        step();
+        if (!step())
+            break;
 }
 
 void Trainer::run()
@@ -399,6 +412,260 @@ void Trainer::publishSnapshot(bool paused)
     lastSnapshotTime_ = Clock::now();
     if (snapshotSink_)
         snapshotSink_(std::move(snapshot));
+}
+
+// --- State capture, restore and divergence ---
+
+DataFingerprint Trainer::fingerprint() const
+{
+    const Dataset& train = data_->train;
+    DataFingerprint f;
+    f.trainCount = train.count;
+    f.testCount = data_->test.count;
+    f.sampleShape = train.sampleShape();
+    f.classes = train.classes;
+    f.labelsCrc = crc32Of(reinterpret_cast<const char*>(train.labels.data()), train.labels.size());
+    return f;
+}
+
+void Trainer::captureInto(TrainerState& s, bool history)
+{
+    const auto copy = [](std::vector<Tensor>& out, const auto& tensors, auto value) {
+        out.resize(tensors.size());
+        for (std::size_t i = 0; i < tensors.size(); ++i)
+            out[i] = value(tensors[i]); // reuses out[i]'s buffer
+    };
+    copy(s.params, model_->params(), [](const Param* p) -> const Tensor& { return p->value; });
+    copy(s.buffers, model_->buffers(), [](const Tensor* t) -> const Tensor& { return *t; });
+    copy(s.optimizer, optimizer_->stateTensors(), [](const Tensor* t) -> const Tensor& { return *t; });
+    s.optimizerSteps = optimizer_->steps();
+    BinaryWriter method("method state");
+    method_->saveState(method);
+    s.method = std::move(method.out());
+
+    s.step = step_;
+    s.epoch = epoch_;
+    s.epochStarted = epochStarted_;
+    s.batchInEpoch = epochStarted_ ? trainBatches_.position() : 0;
+    s.finished = finished_;
+    s.lambda = {lambda_, lambdaOverridden_};
+    s.gamma = {gamma_, gammaOverridden_};
+    s.mu = {mu_, muOverridden_};
+    s.learningRate = {lr_, lrOverridden_};
+    s.sinceRecord = sinceRecord_;
+    s.thisEpoch = thisEpoch_;
+    s.trainSeconds = trainSeconds_;
+    s.evalSeconds = evalSeconds_;
+    if (history) {
+        s.config = config_;
+        s.data = dataFingerprint_;
+        s.history = history_;
+    }
+}
+
+TrainerState Trainer::captureState()
+{
+    TrainerState s;
+    captureInto(s, true);
+    return s;
+}
+
+namespace {
+
+void checkTensors(const char* what, const std::vector<Tensor>& saved, const std::vector<const Tensor*>& live)
+{
+    if (saved.size() != live.size())
+        throw Error(std::string("the saved state has ") + std::to_string(saved.size()) + " " + what + ", the model "
+                    + std::to_string(live.size()));
+    for (std::size_t i = 0; i < saved.size(); ++i)
+        if (saved[i].shape() != live[i]->shape())
+            throw Error(std::string(what) + " " + std::to_string(i + 1) + " has shape " + saved[i].shapeString()
+                        + " in the saved state and " + live[i]->shapeString() + " in the model");
+}
+
+template <typename T>
+std::vector<const Tensor*> tensorsOf(const std::vector<T*>& items)
+{
+    std::vector<const Tensor*> out;
+    for (T* item : items) {
+        if constexpr (std::is_same_v<T, Param>)
+            out.push_back(&item->value);
+        else
+            out.push_back(item);
+    }
+    return out;
+}
+
+bool allFinite(const std::vector<Tensor>& tensors)
+{
+    for (const Tensor& t : tensors)
+        if (!t.vec().allFinite())
+            return false;
+    return true;
+}
+
+} // namespace
+
+void Trainer::restoreState(const TrainerState& s)
+{
+    // Everything is checked first; the assignments after the method's loadState cannot fail.
+    const TrainConfig& c = s.config;
+    if (c.sq.mode != config_.sq.mode || c.model != config_.model || c.arch != config_.arch || c.seed != config_.seed
+        || c.batchSize != config_.batchSize || c.optimizer.kind != config_.optimizer.kind)
+        throw Error("the saved state belongs to other settings (mode, model, seed, batch size or optimizer): "
+                    "build the trainer from the state's settings");
+    const DataFingerprint& d = s.data;
+    const DataFingerprint& here = dataFingerprint_;
+    if (d.trainCount != here.trainCount || d.testCount != here.testCount || d.sampleShape != here.sampleShape
+        || d.classes != here.classes)
+        throw Error("the saved state was trained on " + std::to_string(d.trainCount) + " training and "
+                    + std::to_string(d.testCount) + " test images of " + shapeString(d.sampleShape) + " in "
+                    + std::to_string(d.classes) + " classes; this dataset has " + std::to_string(here.trainCount)
+                    + " and " + std::to_string(here.testCount) + " of " + shapeString(here.sampleShape) + " in "
+                    + std::to_string(here.classes));
+    if (d.labelsCrc != here.labelsCrc)
+        throw Error("the saved state was trained on other training labels (CRC-32 differs): not the same dataset");
+    checkTensors("parameter tensors", s.params, tensorsOf(model_->params()));
+    checkTensors("buffers", s.buffers, tensorsOf(model_->buffers()));
+    checkTensors("optimizer tensors", s.optimizer, tensorsOf(optimizer_->stateTensors()));
+    if (s.step < 0 || s.optimizerSteps < 0 || s.epoch < 0 || s.epoch > config_.epochs || s.batchInEpoch < 0
+        || s.batchInEpoch > batchesPerEpoch_ || (s.epochStarted && s.epoch >= config_.epochs))
+        throw Error("the saved progress (epoch " + std::to_string(s.epoch + 1) + ", batch "
+                    + std::to_string(s.batchInEpoch) + ") does not fit a run of " + std::to_string(config_.epochs)
+                    + " epochs of " + std::to_string(batchesPerEpoch_) + " batches");
+    BinaryReader method(s.method, 0, s.method.size(), "method state");
+    method_->loadState(method);
+    if (!method.atEnd())
+        method.fail(std::to_string(method.left()) + " bytes left over");
+    applyState(s, true);
+    haveGoodState_ = false; // the next step keeps this state as the good one
+}
+
+void Trainer::applyState(const TrainerState& s, bool history)
+{
+    const auto params = model_->params();
+    for (std::size_t i = 0; i < params.size(); ++i)
+        params[i]->value = s.params[i];
+    const auto buffers = model_->buffers();
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+        *buffers[i] = s.buffers[i];
+    const auto optimizer = optimizer_->stateTensors();
+    for (std::size_t i = 0; i < optimizer.size(); ++i)
+        *optimizer[i] = s.optimizer[i];
+    optimizer_->setSteps(s.optimizerSteps);
+
+    step_ = s.step;
+    epoch_ = s.epoch;
+    epochStarted_ = s.epochStarted;
+    finished_ = epoch_ >= config_.epochs;
+    if (epochStarted_) {
+        trainBatches_.startEpoch(epoch_);
+        trainBatches_.seek(s.batchInEpoch);
+    }
+    lambda_ = s.lambda.value;
+    lambdaOverridden_ = s.lambda.overridden;
+    gamma_ = s.gamma.value;
+    gammaOverridden_ = s.gamma.overridden;
+    mu_ = s.mu.value;
+    muOverridden_ = s.mu.overridden;
+    lr_ = s.learningRate.value;
+    lrOverridden_ = s.learningRate.overridden;
+    sinceRecord_ = s.sinceRecord;
+    thisEpoch_ = s.thisEpoch;
+    trainSeconds_ = s.trainSeconds;
+    evalSeconds_ = s.evalSeconds;
+    if (history) {
+        history_ = s.history;
+    } else {
+        history_.steps.resize(goodHistory_.steps);
+        history_.epochs.resize(goodHistory_.epochs);
+        history_.events.resize(goodHistory_.events);
+    }
+    lastEvaluation_.reset();
+    if (!history_.epochs.empty())
+        lastEvaluation_ = history_.epochs.back().evaluation;
+    sinceSnapshot_ = Window{};
+    lastWindow_ = Window{};
+    lastSnapshotTime_ = Clock::now();
+}
+
+void Trainer::keepGoodState()
+{
+    // A healthy run's cross-entropy stays near or below chance level, ln(classes); a mean of three
+    // times that since the last capture means the weights are already blowing up (lr = 100 takes
+    // them to a loss of 1e28 while still finite): keep the older state then.
+    const double saneLoss = 3.0 * std::log(std::max(2, data_->train.classes));
+    const bool sane = batchesSinceCapture_ == 0 || lossSinceCapture_ / batchesSinceCapture_ <= saneLoss;
+    lossSinceCapture_ = 0.0;
+    batchesSinceCapture_ = 0;
+    if (haveGoodState_ && !sane)
+        return;
+    captureInto(spare_, false);
+    bool finite = allFinite(spare_.params) && allFinite(spare_.buffers) && allFinite(spare_.optimizer);
+    for (const OptimParam& p : method_->params())
+        finite = finite && p.param->value.vec().allFinite();
+    if (haveGoodState_ && !finite)
+        return; // keep the older state: this one is already poisoned
+    std::swap(goodState_, spare_);
+    goodHistory_ = {history_.steps.size(), history_.epochs.size(), history_.events.size()};
+    haveGoodState_ = true;
+}
+
+void Trainer::diverged(const char* quantity, double value)
+{
+    // Hyperparameters in effect now (a live change stays: the user lowers it and resumes).
+    const TrainConfig defaults;
+    const bool sqFamily = isSqFamily(config_.sq.mode) && config_.sq.mode != QuantMode::Float;
+    const double usualLr = config_.optimizer.kind == OptimizerKind::Sgd ? 0.1 : defaults.learningRate;
+    DivergenceContext c;
+    c.step = step_ + 1;
+    c.epoch = epoch_ + 1;
+    c.batch = trainBatches_.position();
+    c.quantity = quantity;
+    c.value = value;
+    c.restoredStep = goodState_.step;
+    c.knobs = {{"lr", "--lr", lr_, usualLr, true},
+               {"lambda", "--lambda", lambda_, defaults.lambda, sqFamily},
+               {"gamma", "--gamma", gamma_, 10 * defaults.gamma, sqFamily},
+               {"mu", "--mu", mu_, defaults.mu, config_.sq.mode == QuantMode::Cpq}};
+    c.events = history_.events;
+    c.recentSteps = std::max<std::int64_t>(2 * config_.goodStateEveryBatches, 100);
+    lastDivergence_ = diagnoseDivergence(c);
+    ++divergences_;
+
+    // Back to the last good state, keeping the live values the user set since (recorded as
+    // changes at the restored step, so the history says which values the replay runs with).
+    const LiveValue live[] = {{lambda_, lambdaOverridden_}, {gamma_, gammaOverridden_}, {mu_, muOverridden_},
+                              {lr_, lrOverridden_}};
+    BinaryReader method(goodState_.method, 0, goodState_.method.size(), "method state");
+    method_->loadState(method);
+    applyState(goodState_, false);
+    const LiveValue saved[] = {goodState_.lambda, goodState_.gamma, goodState_.mu, goodState_.learningRate};
+    const char* names[] = {"lambda", "gamma", "mu", "lr"};
+    double* values[] = {&lambda_, &gamma_, &mu_, &lr_};
+    bool* overridden[] = {&lambdaOverridden_, &gammaOverridden_, &muOverridden_, &lrOverridden_};
+    for (int i = 0; i < 4; ++i) {
+        if (live[i].overridden && live[i].value != saved[i].value)
+            history_.events.push_back({step_, epochsElapsed(), names[i], saved[i].value, live[i].value});
+        *values[i] = live[i].value;
+        *overridden[i] = live[i].overridden;
+    }
+    controls_->pause();
+}
+
+void extendEpochs(TrainerState& state, int epochs)
+{
+    TrainConfig& c = state.config;
+    const int trained = state.epoch + (state.epochStarted ? 1 : 0);
+    if (epochs < std::max(trained, 1))
+        throw Error("--epochs: the session has already trained " + std::to_string(trained) + " epochs; give "
+                    + std::to_string(std::max(trained, 1)) + " or more");
+    const int commitStart = c.epochs - c.resolvedCommitEpochs();
+    const bool commitStarted = state.epoch >= commitStart && (state.epochStarted || state.epoch > commitStart);
+    // A commit phase still ahead must not start before the epochs already begun.
+    c.commitEpochs = commitStarted ? epochs - commitStart : std::min(c.resolvedCommitEpochs(), epochs - trained);
+    c.epochs = epochs;
+    state.finished = state.epoch >= epochs;
 }
 
 } // namespace sq

@@ -5,12 +5,14 @@
 #include "core/controls.h"
 #include "core/data/batch_iterator.h"
 #include "core/data/dataset.h"
+#include "core/divergence.h"
 #include "core/history.h"
 #include "core/model.h"
 #include "core/optimizer.h"
 #include "core/quant/quant_method.h"
 #include "core/snapshot.h"
 #include "core/train_config.h"
+#include "core/trainer_state.h"
 
 #include <chrono>
 #include <functional>
@@ -32,14 +34,33 @@ public:
     // Called on the training thread after each epoch's evaluation.
     void setEpochSink(EpochSink sink) { epochSink_ = std::move(sink); }
 
-    // One mini-batch (and, after an epoch's last batch, the evaluation). False once finished.
+    // One mini-batch (and, after an epoch's last batch, the evaluation). False once finished, and
+    // when the batch diverged: a NaN or infinite loss or regularizer is caught before it reaches
+    // the weights, the last good state comes back (see lastDivergence()) and the controls pause.
     bool step();
-    // The rest of the current epoch, unless stopped or finished first.
+    // The rest of the current epoch, unless stopped, finished or diverged first.
     void runEpoch();
     // Until finished or stopped; blocks while paused.
     void run();
 
     bool finished() const { return finished_; }
+
+    // Everything needed to continue this run exactly (core/trainer_state.h). Not const: the
+    // optimizer hands out its buffers only mutable.
+    TrainerState captureState();
+    // Continues from `state` as if this trainer had made it: the trainer must have been built from
+    // state.config (its epochs may differ: see extendEpochs) on the same data. Everything is
+    // checked before anything changes: a mismatch is an sq::Error and leaves the trainer as it was.
+    // Live controls changed after the trainer was built still apply at the next batch.
+    void restoreState(const TrainerState& state);
+
+    // The latest divergence (empty if none) and how many there were in this trainer's life.
+    const std::optional<DivergenceReport>& lastDivergence() const { return lastDivergence_; }
+    int divergences() const { return divergences_; }
+    // The steps the state kept for a divergence had taken (it is refreshed every
+    // config.goodStateEveryBatches batches, when its weights are all finite).
+    std::int64_t goodStateStep() const { return goodState_.step; }
+
     Evaluation evaluate();
     // Calls `use` with the model as evaluate() measures its quantized accuracy: q(w) in the forward
     // pass and BatchNorm statistics re-estimated under it; then restores the training state.
@@ -67,6 +88,14 @@ public:
 private:
     void beginEpoch();
     void endEpoch();
+    DataFingerprint fingerprint() const;
+    // Copies the state into spare_ and swaps it in as goodState_ when every value is finite.
+    void keepGoodState();
+    void diverged(const char* quantity, double value);
+    // Replaces the trainer's state; with history = false the history is truncated to the sizes
+    // goodHistory_ recorded instead of replaced.
+    void applyState(const TrainerState& state, bool history);
+    void captureInto(TrainerState& state, bool history);
     void pullControls();
     void pullKnob(Controls::Knob& knob, std::uint64_t& seen, bool& overridden, const char* name, double& current,
                   bool positive);
@@ -114,23 +143,7 @@ private:
     bool lrOverridden_ = false;
 
     // Accumulators since the last snapshot and over the current epoch.
-    struct Window {
-        double crossEntropy = 0.0;
-        double regularizer = 0.0;
-        std::int64_t correct = 0;
-        std::int64_t images = 0;
-        int batches = 0;
-        double seconds = 0.0;
-        void add(double ce, double reg, int right, int count, double secs)
-        {
-            crossEntropy += ce;
-            regularizer += reg;
-            correct += right;
-            images += count;
-            ++batches;
-            seconds += secs;
-        }
-    };
+    using Window = TrainingWindow;
     // Snapshots follow wall time too; history records follow the batch count only, so that the
     // history of a seeded run is reproducible.
     Window sinceSnapshot_;
@@ -140,6 +153,30 @@ private:
     double trainSeconds_ = 0.0;
     double evalSeconds_ = 0.0;
     std::chrono::steady_clock::time_point lastSnapshotTime_;
+
+    // Divergence: the last state whose values were all finite (without its history, which only
+    // grows: the row counts at that moment suffice), and a spare to capture into.
+    struct HistorySizes {
+        std::size_t steps = 0;
+        std::size_t epochs = 0;
+        std::size_t events = 0;
+    };
+    DataFingerprint dataFingerprint_;
+    TrainerState goodState_;
+    TrainerState spare_;
+    HistorySizes goodHistory_;
+    bool haveGoodState_ = false;
+    // Cross-entropy since the last good-state capture: finite but exploding weights (the steps
+    // just before a NaN) are not a state worth going back to.
+    double lossSinceCapture_ = 0.0;
+    int batchesSinceCapture_ = 0;
+    std::optional<DivergenceReport> lastDivergence_;
+    int divergences_ = 0;
 };
+
+// Lengthens (or shortens, down to the epochs already trained) the run `state` continues: the
+// new total of epochs. A commit phase already under way keeps its start; one still ahead keeps
+// its length and moves to the new end. Throws sq::Error naming --epochs.
+void extendEpochs(TrainerState& state, int epochs);
 
 } // namespace sq

@@ -102,6 +102,10 @@ void TrainingController::start(const TrainConfig& config, bool startPaused)
     session_ = new TrainingSession(resolved, controls_, cached);
     if (!runsDirectory_.isEmpty())
         session_->setRunFolder(runFolderFor(runsDirectory_, resolved).toStdString());
+    if (pendingResume_)
+        session_->setResumeState(std::move(pendingResume_), pendingResumeName_);
+    pendingResume_.reset();
+    session_->setRecoveryFile(recoveryFile_);
     session_->moveToThread(thread_);
 
     // Queued signals of a previous run can still be in flight after a quick restart: each
@@ -141,6 +145,15 @@ void TrainingController::start(const TrainConfig& config, bool startPaused)
         if (current())
             emit runSaveFailed(message);
     });
+    connect(session_, &TrainingSession::diverged, this, [this, current](const QString& message) {
+        if (current())
+            emit diverged(message);
+    });
+    connect(session_, &TrainingSession::sessionSaved, this,
+            [this, current](const QString& path, const QString& error) {
+                if (current())
+                    emit sessionSaved(path, error);
+            });
     connect(session_, &TrainingSession::failed, this, [this, current](const QString& message) {
         if (!current())
             return;
@@ -153,6 +166,23 @@ void TrainingController::start(const TrainConfig& config, bool startPaused)
     setState(State::Loading);
     thread_->start();
     invokeOnWorker([](TrainingSession& s) { s.prepare(); });
+}
+
+void TrainingController::resumeSession(std::shared_ptr<const TrainerState> state, const QString& name)
+{
+    const TrainConfig config = state->config;
+    pendingResume_ = std::move(state);
+    pendingResumeName_ = name;
+    start(config, true);
+}
+
+void TrainingController::saveSession(const QString& path)
+{
+    if (!session_)
+        return;
+    // A training loop picks the request up at its next batch; an idle worker runs the queued call.
+    session_->requestSave(path);
+    invokeOnWorker([](TrainingSession& s) { s.saveRequested(); });
 }
 
 void TrainingController::deliverSnapshot()

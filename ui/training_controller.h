@@ -5,6 +5,7 @@
 #include "core/controls.h"
 #include "core/snapshot.h"
 #include "core/train_config.h"
+#include "core/trainer_state.h"
 
 #include <QObject>
 #include <QString>
@@ -31,6 +32,15 @@ public:
     // Loads the data (cached between runs on the same data) and builds a trainer on the worker
     // thread; then trains, or waits paused when startPaused (for stepping).
     void start(const TrainConfig& config, bool startPaused = false);
+    // Like start(state->config, true), continuing the saved run (name: the session's path, for
+    // messages): the run waits paused at the saved step.
+    void resumeSession(std::shared_ptr<const TrainerState> state, const QString& name);
+    // Saves the run as a session file: at the next batch while training, at once when idle
+    // (sessionSaved reports). Nothing happens without a run.
+    void saveSession(const QString& path);
+    // The recovery file runs rewrite after every epoch and remove when they end (empty: none).
+    // Takes effect at the next start().
+    void setRecoveryFile(const QString& path) { recoveryFile_ = path; }
     void pause();
     void resume();
     void stop();
@@ -62,6 +72,9 @@ signals:
     void failed(const QString& message);
     void runSaved(const QString& dir);           // the run's folder is complete
     void runSaveFailed(const QString& message);  // the run trained, but its folder could not be written
+    // Training diverged; the trainer is back at its last good state and paused.
+    void diverged(const QString& message);
+    void sessionSaved(const QString& path, const QString& error); // error empty: saved
 
 private:
     void setState(State state);
@@ -70,6 +83,9 @@ private:
     void invokeOnWorker(Call&& call);
 
     std::shared_ptr<Controls> controls_;
+    std::shared_ptr<const TrainerState> pendingResume_; // for the next start()
+    QString pendingResumeName_;
+    QString recoveryFile_;
     QThread* thread_ = nullptr;
     TrainingSession* session_ = nullptr;
     State state_ = State::Idle;

@@ -1,6 +1,10 @@
 #include "ui/training_session.h"
 
 #include "core/error.h"
+#include "core/io/session_file.h"
+#include "ui/session_io.h"
+
+#include <QFile>
 #include "core/io/run_files.h"
 
 namespace sq::ui {
@@ -55,6 +59,11 @@ void TrainingSession::prepare()
                 loadDataset(config_.datasetDir, config_.datasetKind, config_.trainLimit, config_.testLimit));
         }
         trainer_ = std::make_unique<Trainer>(config_, data_, controls_);
+        if (resume_) {
+            restoreSession(*trainer_, *resume_, resumeName_.toStdString());
+            recoveredEpochs_ = trainer_->history().epochs.size();
+            resume_.reset();
+        }
         trainer_->setSnapshotSink([this](std::shared_ptr<const Snapshot> s) { publish(std::move(s)); });
         publish(trainer_->makeSnapshot());
         emit prepared(data_);
@@ -73,9 +82,11 @@ void TrainingSession::runLoop()
                 return;
             }
             trainer_->step();
+            afterWork();
         }
         publish(trainer_->makeSnapshot());
         emit finished(trainer_->finished());
+        removeRecoveryFile();
         saveRun();
     });
 }
@@ -102,10 +113,13 @@ void TrainingSession::stepBatches(int count)
         return;
     guarded([&] {
         for (int i = 0; i < count && !trainer_->finished() && !controls_->stopRequested(); ++i)
-            trainer_->step();
+            if (!trainer_->step())
+                break;
+        afterWork();
         publish(trainer_->makeSnapshot());
         if (trainer_->finished()) {
             emit finished(true);
+            removeRecoveryFile();
             saveRun();
         }
     });
@@ -117,12 +131,61 @@ void TrainingSession::stepEpoch()
         return;
     guarded([&] {
         trainer_->runEpoch();
+        afterWork();
         publish(trainer_->makeSnapshot());
         if (trainer_->finished()) {
             emit finished(true);
+            removeRecoveryFile();
             saveRun();
         }
     });
+}
+
+void TrainingSession::afterWork()
+{
+    if (trainer_->divergences() != divergencesReported_) {
+        divergencesReported_ = trainer_->divergences();
+        emit diverged(QString::fromStdString(trainer_->lastDivergence()->message));
+    }
+    // One recovery file per epoch: a crash loses at most the epoch under way.
+    if (!recoveryFile_.isEmpty() && trainer_->history().epochs.size() != recoveredEpochs_) {
+        recoveredEpochs_ = trainer_->history().epochs.size();
+        try {
+            saveSessionFile(recoveryFile_, trainer_->captureState());
+        } catch (const Error&) {
+            // Recovery is best effort: a full disk must not stop the run; an explicit save reports.
+        }
+    }
+    saveRequested();
+}
+
+void TrainingSession::requestSave(const QString& path)
+{
+    std::lock_guard lock(saveMutex_);
+    pendingSave_ = path;
+}
+
+void TrainingSession::saveRequested()
+{
+    QString path;
+    {
+        std::lock_guard lock(saveMutex_);
+        path.swap(pendingSave_);
+    }
+    if (path.isEmpty() || !trainer_)
+        return;
+    try {
+        saveSessionFile(path, trainer_->captureState());
+        emit sessionSaved(path, QString());
+    } catch (const Error& e) {
+        emit sessionSaved(path, QString::fromStdString(e.what()));
+    }
+}
+
+void TrainingSession::removeRecoveryFile()
+{
+    if (!recoveryFile_.isEmpty())
+        QFile::remove(recoveryFile_);
 }
 
 } // namespace sq::ui

@@ -40,6 +40,22 @@ public:
     void stepBatches(int count);
     void stepEpoch();
 
+    // Before the thread starts: continue `state` (a session file's, `name` its path) instead of
+    // starting afresh; prepare() builds the trainer from state->config.
+    void setResumeState(std::shared_ptr<const TrainerState> state, QString name)
+    {
+        resume_ = std::move(state);
+        resumeName_ = std::move(name);
+    }
+    // Before the thread starts: the recovery file rewritten after every epoch and removed when the
+    // run finishes or is stopped (empty: none).
+    void setRecoveryFile(QString path) { recoveryFile_ = std::move(path); }
+    // Any thread: save a session file at the next batch boundary (while training) or at the next
+    // saveRequested() (when idle). sessionSaved reports the outcome.
+    void requestSave(const QString& path);
+    // Worker thread (queued): a pending save request, if any.
+    void saveRequested();
+
     // Before the thread starts: the folder the run's history.csv, summary.json and snapshots.jsonl
     // go to when it finishes or is stopped (empty: the run is not saved).
     void setRunFolder(std::string dir) { runFolder_ = std::move(dir); }
@@ -53,11 +69,18 @@ signals:
     void paused();
     void finished(bool completed); // completed: every epoch ran; false: stopped early
     void failed(const QString& message);
+    // Training diverged: the trainer went back to its last good state and paused (message: what
+    // happened and which parameter to lower).
+    void diverged(const QString& message);
+    void sessionSaved(const QString& path, const QString& error); // error empty: saved
     void runSaved(const QString& dir);
     void runSaveFailed(const QString& message);
 
 private:
     void publish(std::shared_ptr<const Snapshot> snapshot);
+    // After training work on the worker: divergence news, the epoch's recovery file, a save request.
+    void afterWork();
+    void removeRecoveryFile();
     void saveRun();
     template <typename Work>
     void guarded(Work&& work);
@@ -66,6 +89,13 @@ private:
     std::shared_ptr<Controls> controls_;
     std::shared_ptr<const DatasetSplits> data_;
     std::unique_ptr<Trainer> trainer_;
+    std::shared_ptr<const TrainerState> resume_;
+    QString resumeName_;
+    QString recoveryFile_;
+    std::size_t recoveredEpochs_ = 0; // epochs in the history when the recovery file was last written
+    int divergencesReported_ = 0;
+    std::mutex saveMutex_;
+    QString pendingSave_;
     SnapshotRecorder recorder_; // worker thread: every snapshot published, for snapshots.jsonl
     std::string runFolder_;
     bool saved_ = false;

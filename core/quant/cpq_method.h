@@ -55,6 +55,8 @@ public:
     bool committed() const override { return committed_; }
     void setQuantizedForward(bool on) override;
     std::vector<LayerQuantState> layerStates(bool statistics = true) const override;
+    void saveState(BinaryWriter& out) const override;
+    void loadState(BinaryReader& in) override;
 
     const CpqSettings& settings() const { return settings_; }
     // The bit-length layer i would be stored with now (B for a keep-float layer's grid).

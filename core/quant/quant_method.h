@@ -9,6 +9,9 @@
 
 namespace sq {
 
+class BinaryReader;
+class BinaryWriter;
+
 // What a method reports about one quantizable layer (for snapshots, history and summaries).
 struct LayerQuantState {
     std::string name;          // "dense1"
@@ -77,6 +80,14 @@ public:
     // With statistics = false the per-weight passes (shares, quantization error) are skipped,
     // for callers that need only the decisions and scalars on the training hot path.
     virtual std::vector<LayerQuantState> layerStates(bool statistics = true) const = 0;
+
+    // Sessions and the last good state (core/trainer_state.h): the method's state beyond the
+    // model's weights, enough to continue training exactly (its params' values, committed
+    // decisions, counters). loadState() reads what saveState() wrote for the same settings and
+    // model; a mismatch or a malformed value is an sq::Error from the reader, and then nothing
+    // has changed.
+    virtual void saveState(BinaryWriter& out) const = 0;
+    virtual void loadState(BinaryReader& in) = 0;
 };
 
 } // namespace sq

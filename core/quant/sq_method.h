@@ -37,6 +37,8 @@ public:
     bool committed() const override { return committed_; }
     void setQuantizedForward(bool on) override;
     std::vector<LayerQuantState> layerStates(bool statistics = true) const override;
+    void saveState(BinaryWriter& out) const override;
+    void loadState(BinaryReader& in) override;
 
     const SqSettings& settings() const { return settings_; }
 

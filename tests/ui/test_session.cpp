@@ -1,7 +1,10 @@
 // The training worker seen from the GUI thread: snapshots arrive (latest wins), live controls
 // reach the engine at the next batch, pause/resume/stop/step behave, failures are reported,
-// and shutting down mid-training ends the thread cleanly.
+// divergence pauses and names its cause, sessions save and resume, the recovery file follows the
+// epochs, and shutting down mid-training ends the thread cleanly.
+#include "core/error.h"
 #include "support/idx_fixture.h"
+#include "ui/session_io.h"
 #include "ui/training_controller.h"
 
 #include <QSignalSpy>
@@ -40,7 +43,9 @@ private slots:
     void pauseResumeStop();
     void stepBatchAndEpoch();
     void badDatasetFails();
-    void divergenceIsReported();
+    void divergencePausesNamesTheParameterAndResumes();
+    void sessionSavedAndResumedContinuesAtItsStep();
+    void recoveryFileFollowsEpochsAndGoesAwayAtTheEnd();
     void shutdownMidTraining();
     void restartQuicklyIgnoresOldRun();
 
@@ -146,19 +151,89 @@ void TestSession::badDatasetFails()
     QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Finished, 60000);
 }
 
-void TestSession::divergenceIsReported()
+void TestSession::divergencePausesNamesTheParameterAndResumes()
 {
     TrainingController controller;
     QSignalSpy failures(&controller, &TrainingController::failed);
-    TrainConfig c = tinyConfig(dir_.path(), 3);
+    QSignalSpy divergences(&controller, &TrainingController::diverged);
+    TrainConfig c = tinyConfig(dir_.path(), 2);
     c.arch = "dense 64, relu, dense 10"; // no BatchNorm to tame the blow-up
     c.optimizer.kind = OptimizerKind::Sgd;
     c.learningRate = 900.0;
+    c.goodStateEveryBatches = 4;
     controller.start(c);
-    QTRY_COMPARE_WITH_TIMEOUT(failures.count(), 1, 30000);
-    const QString message = failures.at(0).at(0).toString();
-    QVERIFY2(message.contains("diverged") && message.contains("--lr"), qPrintable(message));
-    QCOMPARE(controller.state(), State::Failed);
+    QTRY_COMPARE_WITH_TIMEOUT(divergences.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Paused, 10000);
+    const QString message = divergences.at(0).at(0).toString();
+    QVERIFY2(message.contains("diverged") && message.contains("lower lr (--lr, now 900)"), qPrintable(message));
+    QCOMPARE(failures.count(), 0);
+    const auto paused = controller.latestSnapshot();
+    QVERIFY(paused->paused);
+    QVERIFY(std::isfinite(paused->layers[0].state.alpha));
+
+    controller.setLearningRate(0.05);
+    controller.resume();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Finished, 60000);
+    QCOMPARE(divergences.count(), 1);
+    QVERIFY(controller.latestSnapshot()->lastEvaluation->quantizedAccuracy > 0.3);
+    QCOMPARE(controller.latestSnapshot()->learningRate, 0.05);
+}
+
+void TestSession::sessionSavedAndResumedContinuesAtItsStep()
+{
+    const QString path = dir_.filePath("saved.sqs");
+    TrainingController controller;
+    QSignalSpy saved(&controller, &TrainingController::sessionSaved);
+    controller.start(tinyConfig(dir_.path(), 2), true);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Paused, 30000);
+    for (int i = 0; i < 5; ++i)
+        controller.stepBatch();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.latestSnapshot()->step, std::int64_t(5), 10000);
+    controller.saveSession(path);
+    QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 10000);
+    QCOMPARE(saved.at(0).at(1).toString(), QString());
+    controller.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Stopped, 10000);
+
+    auto state = std::make_shared<const TrainerState>(loadSessionFile(path));
+    QCOMPARE(state->step, std::int64_t(5));
+    controller.resumeSession(state, path);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Paused, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.latestSnapshot()->step, std::int64_t(5), 10000);
+    controller.resume();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Finished, 60000);
+    QCOMPARE(controller.latestSnapshot()->evaluatedEpochs, 2);
+}
+
+void TestSession::recoveryFileFollowsEpochsAndGoesAwayAtTheEnd()
+{
+    const QString recovery = dir_.filePath("recovery/recovery.sqs");
+    TrainingController controller;
+    controller.setRecoveryFile(recovery);
+    controller.start(tinyConfig(dir_.path(), 3), true);
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Paused, 30000);
+    QVERIFY(!QFile::exists(recovery));
+    controller.stepEpoch();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.latestSnapshot()->evaluatedEpochs, 1, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(recovery), 10000);
+    const TrainerState state = loadSessionFile(recovery);
+    QCOMPARE(state.step, controller.latestSnapshot()->step);
+    QCOMPARE(state.history.epochs.size(), std::size_t(1));
+    controller.resume();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Finished, 60000);
+    QVERIFY(!QFile::exists(recovery)); // a clean end removes it
+
+    // A corrupt session is refused with its name, and nothing starts.
+    QFile bad(dir_.filePath("bad.sqs"));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("\x89SQS\r\n\x1a\n garbage");
+    bad.close();
+    try {
+        loadSessionFile(bad.fileName());
+        QFAIL("a corrupt session was read");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).startsWith(bad.fileName()), e.what());
+    }
 }
 
 void TestSession::shutdownMidTraining()
