@@ -288,8 +288,7 @@ void DepthView::showMethod()
     negative_->setName(sq ? tr("−α") : tr("< 0"));
     zero_->setName(tr("0"));
     positive_->setName(sq ? tr("+α") : tr("> 0"));
-    // CPQ's legend: the layers' colours on one row, the groups' dashes on the next.
-    timePlot_->legend->setWrap(cpq ? std::max<int>(1, static_cast<int>(betas_.size())) : 6);
+
 }
 
 void DepthView::setupBasinPlot()
@@ -420,6 +419,9 @@ void DepthView::setLayers(const Snapshot& snapshot)
     shareLabels_.clear();
     layerNames_.clear();
 
+    // CPQ's legend: the layers' colours on one row, the groups' dashes on the next (the wrap
+    // applies to the entries added after it is set).
+    timePlot_->legend->setWrap(method_ == Method::Cpq ? std::max<int>(1, static_cast<int>(snapshot.layers.size())) : 6);
     auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     for (std::size_t i = 0; i < snapshot.layers.size(); ++i) {
         const QString name = QString::fromStdString(snapshot.layers[i].state.name);
