@@ -26,9 +26,9 @@ constexpr int kMinChunks = 8;
 // it saves on small batches (and far more when the cores are busy with other work).
 constexpr double kMinParallelWork = 4.0e6;
 
-// Short row copies and fills (a few to a few dozen floats, hundreds of thousands per batch) as
-// fixed-size moves the compiler inlines: std::copy / std::fill_n become calls to memmove / memset
-// whose per-call cost dominated im2col on LeNet's 28-pixel rows.
+// Short row copies (a few to a few dozen floats, hundreds of thousands per batch) as fixed-size
+// moves the compiler inlines: std::copy becomes a call to memmove whose per-call cost dominated
+// im2col on LeNet's 28-pixel rows.
 inline void copyShort(float* __restrict dst, const float* __restrict src, int n)
 {
     int i = 0;
@@ -44,24 +44,6 @@ inline void copyShort(float* __restrict dst, const float* __restrict src, int n)
     }
     if (n - i >= 1)
         dst[i] = src[i];
-}
-
-inline void zeroShort(float* dst, int n)
-{
-    static constexpr float kZeros[8] = {};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        std::memcpy(dst + i, kZeros, sizeof kZeros);
-    if (n - i >= 4) {
-        std::memcpy(dst + i, kZeros, 4 * sizeof(float));
-        i += 4;
-    }
-    if (n - i >= 2) {
-        std::memcpy(dst + i, kZeros, 2 * sizeof(float));
-        i += 2;
-    }
-    if (n - i >= 1)
-        dst[i] = 0.0f;
 }
 
 // The output positions o (along one axis) whose input coordinate o * stride - padding + offset

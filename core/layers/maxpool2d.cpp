@@ -16,7 +16,7 @@ namespace {
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 // Input values below which pooling stays on one thread (waking threads costs more than it saves).
-constexpr std::size_t kMinParallelValues = std::size_t{1} << 18;
+[[maybe_unused]] constexpr std::size_t kMinParallelValues = std::size_t{1} << 18; // unused without OpenMP
 
 // One output row of the common 2x2, stride-2 window, as a tournament without a serial dependency:
 // the winner of each row pair, then the bottom winner only if strictly greater, which keeps the
@@ -34,16 +34,34 @@ typedef std::int32_t I8 __attribute__((vector_size(32)));
     return v;
 }
 
+// Lanes 0, 2, ..., 14 (or 1, 3, ..., 15) of a:b, in GCC's and Clang's spellings.
+[[gnu::always_inline]] inline F8 evenLanes(F8 a, F8 b)
+{
+#ifdef __clang__
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+#else
+    return __builtin_shuffle(a, b, I8{0, 2, 4, 6, 8, 10, 12, 14});
+#endif
+}
+
+[[gnu::always_inline]] inline F8 oddLanes(F8 a, F8 b)
+{
+#ifdef __clang__
+    return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+#else
+    return __builtin_shuffle(a, b, I8{1, 3, 5, 7, 9, 11, 13, 15});
+#endif
+}
+
 template <bool Remember>
 [[gnu::always_inline]] inline void pool8(const float* top, const float* bottom, float* y, std::int32_t* arg, int a0,
                                          int w)
 {
     const I8 evens = {0, 2, 4, 6, 8, 10, 12, 14};
-    const I8 odds = {1, 3, 5, 7, 9, 11, 13, 15};
     const F8 t0 = load8(top), t1 = load8(top + 8);
     const F8 b0 = load8(bottom), b1 = load8(bottom + 8);
-    const F8 va = __builtin_shuffle(t0, t1, evens), vb = __builtin_shuffle(t0, t1, odds);
-    const F8 vc = __builtin_shuffle(b0, b1, evens), vd = __builtin_shuffle(b0, b1, odds);
+    const F8 va = evenLanes(t0, t1), vb = oddLanes(t0, t1);
+    const F8 vc = evenLanes(b0, b1), vd = oddLanes(b0, b1);
     const I8 takeB = (vb > va) | (vb != vb);
     const I8 takeD = (vd > vc) | (vd != vd);
     const F8 upper = takeB ? vb : va;
