@@ -277,11 +277,12 @@ void DepthView::showMethod()
     case Method::Cpq:
         top->setLabel(tr("P(keep group)"));
         top->setRange(kKeepAxisLow, kKeepAxisHigh);
-        bottom->setLabel(tr("step s (weight units)"));
+        bottom->setLabel(tr("s (weight units)"));
         break;
     case Method::Uniq:
-        top->setLabel(tr("step Δ (weight units)"));
-        bottom->setLabel(tr("quantization error (%)"));
+        // As short as SQ's labels: a stacked rect in presentation mode is only a few lines tall.
+        top->setLabel(tr("Δ (weight units)"));
+        bottom->setLabel(tr("q. error (%)"));
         break;
     }
     // SQ's shares are its basins; the other grids have levels on either side of zero.

@@ -453,6 +453,8 @@ void MainWindow::setDark(bool on)
         p.setColor(QPalette::ToolTipText, QColor(0xe8, 0xe8, 0xe8));
         p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
         p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+        // A disabled slider (another method's live knob) must not keep the live blue groove.
+        p.setColor(QPalette::Disabled, QPalette::Highlight, QColor(0x55, 0x58, 0x5c));
         QApplication::setPalette(p);
     } else {
         QApplication::setPalette(QApplication::style()->standardPalette());
