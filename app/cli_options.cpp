@@ -127,6 +127,9 @@ Options parseOptions(const std::vector<std::string>& args)
         {"--out", [&](auto&, auto& v) { o.outDir = v; }},
         {"--eval", [&](auto&, auto& v) { o.evalModel = v; }},
         {"--plots", [&](auto&, auto& v) { o.plotsDir = v; }},
+        {"--save-session", [&](auto&, auto& v) { o.saveSession = v; }},
+        {"--resume", [&](auto&, auto& v) { o.resumeSession = v; }},
+        {"--good-state-every", [&](auto& f, auto& v) { c.goodStateEveryBatches = parseInt(f, v); }},
     };
 
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -169,6 +172,19 @@ Options parseOptions(const std::vector<std::string>& args)
             value = args[++i];
         }
         it->second(flag, value);
+        o.given.insert(flag);
+    }
+    if (!o.resumeSession.empty()) {
+        // The session's settings continue the run; these only say where and how long, or change
+        // a live value as the explorer's sliders would.
+        static const std::set<std::string> resumable = {"--resume", "--epochs", "--threads", "--dataset",
+                                                        "--out", "--plots", "--save-session", "--lr",
+                                                        "--lambda", "--gamma", "--mu"};
+        for (const std::string& flag : o.given)
+            if (!resumable.contains(flag))
+                throw Error(flag + ": cannot be combined with --resume (the settings come from the session; "
+                            "--epochs, --threads, --dataset, --out, --plots, --save-session and the live values "
+                            "--lr, --lambda, --gamma, --mu can)");
     }
     return o;
 }
@@ -242,13 +258,20 @@ Evaluation and output
                              history.csv, summary.json, model.sqm, model.onnx and model.h there
   --eval MODEL               no training: the test accuracy of a saved model.sqm on --dataset
                              (with --dataset-kind, --test-limit, --threads)
+  --save-session FILE        write the session (model, optimizer, method state, data position,
+                             history, settings) to FILE at the end, on Ctrl-C or on divergence
+  --resume FILE              continue a saved session exactly where it stopped; its settings
+                             apply (see docs/session-file.md for the flags that may be given)
+  --good-state-every N       in-memory copy of the state every N batches, restored when the loss
+                             turns NaN or infinite (default 25)
   --plots DIR                also render every view (PNG, PDF, SVG) and report.html into DIR,
                              with the explorer's own code and no display
   --compare RUN_DIR...       no training: compare finished runs' folders in a table; with
                              --plots OUT also render the frontier and the overlaid curves there
   --quiet                    print only the final summary
   --help, --version
-Options also accept --flag=value.
+Options also accept --flag=value. Exit codes: 0 done, 1 bad data or file, 2 bad option,
+4 training diverged (the last good state is written), 130 interrupted.
 )";
 }
 

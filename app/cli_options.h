@@ -3,6 +3,7 @@
 
 #include "core/train_config.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ struct Options {
     std::string plotsDir; // empty: no figures
     std::vector<std::string> compareDirs; // --compare: run folders to compare instead of training
     std::string evalModel; // --eval: evaluate this model file instead of training
+    std::string saveSession;   // --save-session: write the session here at the end, on Ctrl-C or divergence
+    std::string resumeSession; // --resume: continue this session (its settings; see resumableFlags())
+    std::set<std::string> given; // the valued flags on the command line
     bool quiet = false;
     bool help = false;
     bool version = false;

@@ -7,6 +7,7 @@
 #include "core/io/model_file.h"
 #include "core/io/onnx_export.h"
 #include "core/io/run_files.h"
+#include "core/io/session_file.h"
 #include "core/io/run_loader.h"
 #include "core/io/trained_model.h"
 #include "core/model_eval.h"
@@ -24,6 +25,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 
 namespace {
@@ -183,7 +185,20 @@ int main(int argc, char** argv)
     }
 
     try {
+        const sq::TrainConfig command = options.config; // the command line's values, before a session's
         sq::TrainConfig& config = options.config;
+        std::optional<sq::TrainerState> resumed;
+        if (!options.resumeSession.empty()) {
+            sq::TrainerState s = sq::readSessionFile(options.resumeSession);
+            if (options.given.contains("--epochs"))
+                sq::extendEpochs(s, command.epochs);
+            if (options.given.contains("--threads"))
+                s.config.threads = command.threads;
+            if (options.given.contains("--dataset"))
+                s.config.datasetDir = command.datasetDir;
+            config = s.config;
+            resumed = std::move(s);
+        }
         if (config.datasetDir.empty())
             config.datasetDir = sq::defaultDatasetDir();
         if (!options.compareDirs.empty())
@@ -199,6 +214,21 @@ int main(int argc, char** argv)
             std::chrono::duration<double>(std::chrono::steady_clock::now() - loadStart).count();
 
         sq::Trainer trainer(config, data);
+        if (resumed) {
+            sq::restoreSession(trainer, *resumed, options.resumeSession);
+            resumed.reset();
+            // Lowered (or raised) values take effect like a live change, recorded in the history.
+            const auto live = [&](const char* flag, sq::Controls::Knob& knob, double value) {
+                if (options.given.contains(flag))
+                    knob.set(value);
+            };
+            live("--lr", trainer.controls().learningRate, command.learningRate);
+            live("--lambda", trainer.controls().lambda, command.lambda);
+            live("--gamma", trainer.controls().gamma, command.gamma);
+            live("--mu", trainer.controls().mu, command.mu);
+            std::printf("resumed %s at step %lld (%d of %d epochs done)\n", options.resumeSession.c_str(),
+                        static_cast<long long>(trainer.stepCount()), trainer.epoch(), config.epochs);
+        }
         if (!options.quiet) {
             std::printf("sq-train %s: %s, %d train / %d test images (%dx%dx%d, loaded in %.1f s)\n", SQ_VERSION,
                         config.datasetDir.c_str(), data->train.count, data->test.count, data->train.channels,
@@ -220,11 +250,22 @@ int main(int argc, char** argv)
 
         std::signal(SIGINT, onInterrupt);
         std::signal(SIGTERM, onInterrupt);
+        const int divergencesBefore = trainer.divergences();
         while (!trainer.finished() && !g_interrupted.load())
-            trainer.step();
+            if (!trainer.step())
+                break;
+        const bool diverged = trainer.divergences() != divergencesBefore;
+        if (diverged)
+            std::fprintf(stderr, "sq-train: %s\n", trainer.lastDivergence()->message.c_str());
         if (g_interrupted.load())
             std::printf("interrupted after %lld steps; writing what the run has so far\n",
                         static_cast<long long>(trainer.stepCount()));
+        if (!options.saveSession.empty()) {
+            sq::writeSessionFile(options.saveSession, trainer.captureState());
+            std::printf("wrote session %s at step %lld%s\n", options.saveSession.c_str(),
+                        static_cast<long long>(trainer.stepCount()),
+                        trainer.finished() ? "" : " (continue it with --resume)");
+        }
 
         printSummary(trainer);
         recorder.add(trainer.makeSnapshot());
@@ -238,6 +279,8 @@ int main(int argc, char** argv)
             std::printf("wrote %lld figures and report.html to %s\n", static_cast<long long>(files.size() - 1),
                         options.plotsDir.c_str());
         }
+        if (diverged)
+            return 4;
         return g_interrupted.load() ? 130 : 0;
     } catch (const sq::Error& e) {
         std::cerr << "sq-train: " << e.what() << "\n";

@@ -13,6 +13,7 @@
 #include "ui/metrics_view.h"
 #include "ui/regularizer_view.h"
 #include "ui/run_setup_panel.h"
+#include "ui/session_io.h"
 #include "ui/theme.h"
 #include "ui/view_set.h"
 
@@ -22,6 +23,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QListView>
@@ -34,6 +36,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTimer>
 #include <QToolBar>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -72,7 +75,19 @@ QString stateName(TrainingController::State state)
     return {};
 }
 
+MainWindow::RecoveryPrompt& recoveryPrompt()
+{
+    static MainWindow::RecoveryPrompt prompt = [](QWidget* parent, const QString& question) {
+        return QMessageBox::question(parent, QObject::tr("Restore the last run?"), question,
+                                     QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes)
+               == QMessageBox::Yes;
+    };
+    return prompt;
+}
+
 } // namespace
+
+void MainWindow::setRecoveryPrompt(RecoveryPrompt prompt) { recoveryPrompt() = std::move(prompt); }
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), controller_(new TrainingController(this))
 {
@@ -105,6 +120,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), controller_(new T
     connect(controller_, &TrainingController::snapshot, this, &MainWindow::showSnapshot);
     connect(controller_, &TrainingController::stateChanged, this, &MainWindow::updateState);
     connect(controller_, &TrainingController::failed, this, &MainWindow::showError);
+    connect(controller_, &TrainingController::diverged, this, &MainWindow::showDivergence);
+    connect(controller_, &TrainingController::sessionSaved, this, [this](const QString& path, const QString& error) {
+        if (error.isEmpty())
+            statusBar()->showMessage(tr("Saved session %1").arg(path), 8000);
+        else
+            showError(error);
+    });
+    controller_->setRecoveryFile(recoveryFilePath());
+    // After the constructor: the window exists (and is shown) before the question is asked.
+    QTimer::singleShot(0, this, &MainWindow::offerRecovery);
     controller_->setRunsDirectory(runsDirectory());
     connect(controller_, &TrainingController::runSaved, this,
             [this](const QString& dir) { statusBar()->showMessage(tr("Run saved in %1").arg(dir), 8000); });
@@ -122,7 +147,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), controller_(new T
     updateState(TrainingController::State::Idle);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // However the window goes (closed, or deleted without a close event), its run ended cleanly.
+    controller_->shutdown();
+    QFile::remove(recoveryFilePath());
+}
 
 void MainWindow::createViews()
 {
@@ -251,6 +281,19 @@ void MainWindow::createMenus()
                     &MainWindow::openRunsDialog);
     file->addAction(tr("Close loaded runs"), this, &MainWindow::closeRuns);
     file->addAction(tr("Runs directory…"), this, &MainWindow::chooseRunsDirectory);
+    file->addSeparator();
+    file->addAction(tr("Save session…"), QKeySequence::Save, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save session"), exportFolder(),
+                                                          tr("SQ Explorer sessions (*.sqs)"));
+        if (!path.isEmpty())
+            saveSession(path);
+    });
+    file->addAction(tr("Open session…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open session"), exportFolder(),
+                                                          tr("SQ Explorer sessions (*.sqs)"));
+        if (!path.isEmpty())
+            openSession(path);
+    });
     file->addSeparator();
     file->addAction(tr("Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportFigureDialog);
     file->addAction(tr("Export all figures and report…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this,
@@ -492,6 +535,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     controller_->shutdown(); // stops the worker at its next batch and joins its thread
+    QFile::remove(recoveryFilePath()); // a clean exit: nothing to recover next time
     event->accept();
 }
 
@@ -623,6 +667,81 @@ void MainWindow::closeRuns()
     frontier_->clear();
     compareDock_->hide();
     frontierDock_->hide();
+}
+
+bool MainWindow::saveSession(const QString& path)
+{
+    using State = TrainingController::State;
+    const State state = controller_->state();
+    if (state == State::Idle || state == State::Loading || state == State::Failed) {
+        showError(tr("There is no run to save yet: start one first."));
+        return false;
+    }
+    controller_->saveSession(path); // the worker writes it and reports through sessionSaved
+    return true;
+}
+
+bool MainWindow::openSession(const QString& path)
+{
+    try {
+        resumeFrom(std::make_shared<const TrainerState>(loadSessionFile(path)), path);
+        return true;
+    } catch (const Error& e) {
+        showError(QString::fromUtf8(e.what()));
+        return false;
+    }
+}
+
+void MainWindow::resumeFrom(std::shared_ptr<const TrainerState> state, const QString& name)
+{
+    const TrainConfig& config = state->config;
+    setup_->setConfig(config);
+    lastError_.clear();
+    lambda_->showValue(state->lambda.value);
+    gamma_->showValue(state->gamma.value);
+    learningRate_->showValue(state->learningRate.value);
+    mu_->showValue(state->mu.value);
+    setWindowTitle(tr("SQ Explorer — %1").arg(QFileInfo(name).fileName()));
+    runConfig_ = config;
+    controller_->resumeSession(std::move(state), name);
+    statusBar()->showMessage(tr("Opened session %1: paused, press Resume to continue").arg(name), 8000);
+}
+
+void MainWindow::offerRecovery()
+{
+    const QString path = recoveryFilePath();
+    if (!QFileInfo::exists(path) || controller_->state() != TrainingController::State::Idle)
+        return;
+    std::shared_ptr<const TrainerState> state;
+    try {
+        state = std::make_shared<const TrainerState>(loadSessionFile(path));
+    } catch (const Error& e) {
+        QFile::remove(path);
+        showError(tr("The recovery file of the last run could not be read and was removed: %1")
+                      .arg(QString::fromUtf8(e.what())));
+        return;
+    }
+    const QString question =
+        tr("The last training run did not end cleanly. Restore it at step %1 (%2 of %3 epochs done)?\n\n"
+           "It continues paused; the epoch that was under way is lost.")
+            .arg(state->step)
+            .arg(state->epoch)
+            .arg(state->config.epochs);
+    if (recoveryPrompt()(this, question))
+        resumeFrom(std::move(state), path);
+    else
+        QFile::remove(path);
+}
+
+void MainWindow::showDivergence(const QString& message)
+{
+    lastDivergence_ = message;
+    statusBar()->showMessage(message, 30000);
+    // Non-modal: the live controls stay reachable to lower the parameter before resuming.
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Training diverged"), message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setObjectName(QStringLiteral("divergenceDialog"));
+    box->open();
 }
 
 } // namespace sq::ui

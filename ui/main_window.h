@@ -8,6 +8,7 @@
 
 #include <QMainWindow>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -41,6 +42,16 @@ public:
     LogSliderField* muControl() const { return mu_; } // CPQ's memory pressure
     QList<QWidget*> views() const;
     QString lastError() const { return lastError_; }
+    QString lastDivergence() const { return lastDivergence_; }
+
+    // Sessions (docs/session-file.md): save the current run; open one, which comes back paused.
+    // False, with the reason shown, on failure (a corrupt file changes nothing).
+    bool saveSession(const QString& path);
+    bool openSession(const QString& path);
+    // How the window asks whether to restore the recovery file of a run that did not end cleanly
+    // (default: a question box). Tests install one that answers at once.
+    using RecoveryPrompt = std::function<bool(QWidget* parent, const QString& question)>;
+    static void setRecoveryPrompt(RecoveryPrompt prompt);
     // Every view as PNG, PDF and SVG plus report.html into folder (asks for one when empty).
     bool exportAllFigures(const QString& folder);
     int snapshotsShown() const { return snapshotsShown_; }
@@ -86,6 +97,10 @@ private:
     // Each method's knobs only: lambda and gamma for SQ, mu for CPQ (of the run, or of the setup).
     void updateLiveControls();
     void showError(const QString& message);
+    void showDivergence(const QString& message);
+    // At startup: a recovery file means the last run did not end cleanly; offer to restore it.
+    void offerRecovery();
+    void resumeFrom(std::shared_ptr<const TrainerState> state, const QString& name);
     void exportFigureDialog();
     QString exportFolder() const;
     void setPresentation(bool on);
@@ -127,6 +142,7 @@ private:
     int snapshotsShown_ = 0;
     std::shared_ptr<const Snapshot> latest_;
     std::optional<TrainConfig> runConfig_; // the settings of the run the views show
+    QString lastDivergence_;
 };
 
 } // namespace sq::ui

@@ -2,6 +2,8 @@
 // reaches every view, the lambda slider steering the engine, run commands, errors, presentation
 // mode, and closing mid-training.
 #include "core/data/dataset.h"
+#include "core/io/session_file.h"
+#include "core/trainer.h"
 #include "support/idx_fixture.h"
 #include "ui/log_slider_field.h"
 #include "ui/main_window.h"
@@ -64,6 +66,7 @@ private slots:
     void errorsAreShownAndWindowStaysUsable();
     void presentationMode();
     void closeMidTraining();
+    void recoveryFileOfACrashedRunIsOffered();
 
 private:
     void setUpTinyRun(MainWindow& w, int epochs);
@@ -261,6 +264,57 @@ void TestMainWindow::closeMidTraining()
     w.reset(); // the worker thread is joined; ASan would report leaks or use-after-free here
     // Layout is remembered for the next launch.
     QVERIFY(!QSettings().value(QStringLiteral("window/state")).toByteArray().isEmpty());
+}
+
+void TestMainWindow::recoveryFileOfACrashedRunIsOffered()
+{
+    // What a run killed mid-training (kill -9) leaves behind: the recovery file of its last epoch.
+    QTemporaryDir recovery;
+    QSettings().setValue(QStringLiteral("recovery/folder"), recovery.path());
+    TrainConfig c;
+    c.datasetDir = dir_.path().toStdString();
+    c.arch = "dense 16, relu, dense 10";
+    c.epochs = 3;
+    c.batchSize = 64;
+    c.threads = 1;
+    c.recalibrationImages = 128;
+    std::int64_t savedStep = 0;
+    {
+        auto data = std::make_shared<const DatasetSplits>(loadDataset(c.datasetDir, c.datasetKind, 0, 0));
+        Trainer crashed(c, data);
+        crashed.runEpoch();
+        savedStep = crashed.stepCount();
+        writeSessionFile(recovery.filePath(QStringLiteral("recovery.sqs")).toStdString(), crashed.captureState());
+    }
+    QVERIFY(savedStep > 0);
+
+    QString asked;
+    MainWindow::setRecoveryPrompt([&asked](QWidget*, const QString& question) {
+        asked = question;
+        return true;
+    });
+    {
+        MainWindow w;
+        QTRY_VERIFY_WITH_TIMEOUT(!asked.isEmpty(), 5000);
+        QVERIFY2(asked.contains(QStringLiteral("step %1").arg(savedStep)), qPrintable(asked));
+        QTRY_COMPARE_WITH_TIMEOUT(w.controller()->state(), State::Paused, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(w.controller()->latestSnapshot()
+                                     && w.controller()->latestSnapshot()->step == savedStep,
+                                 10000);
+        QCOMPARE(w.controller()->latestSnapshot()->evaluatedEpochs, 1);
+        w.close(); // a clean end removes the recovery file
+    }
+    QVERIFY(!QFile::exists(recovery.filePath(QStringLiteral("recovery.sqs"))));
+
+    // Nothing to recover: no question.
+    asked.clear();
+    {
+        MainWindow w;
+        QTest::qWait(50);
+        QVERIFY(asked.isEmpty());
+        QCOMPARE(w.controller()->state(), State::Idle);
+    }
+    MainWindow::setRecoveryPrompt([](QWidget*, const QString&) { return false; });
 }
 
 QTEST_MAIN(TestMainWindow)
