@@ -193,10 +193,11 @@ void TestExport::runWritesThreeModelFiles()
     QFETCH(int, index);
     const RunCase& c = runs_[static_cast<std::size_t>(index)];
     const QString out = runDir(c.name);
-    for (const char* file : {"history.csv", "summary.json", "model.sqm", "model.onnx", "model.h"})
-        QVERIFY2(QFileInfo(out + "/" + file).size() > 0, file);
+    const QStringList expected = {"history.csv", "model.h", "model.onnx", "model.sqm", "snapshots.jsonl", "summary.json"};
+    for (const QString& file : expected)
+        QVERIFY2(QFileInfo(out + "/" + file).size() > 0, qPrintable(file));
     // No temporaries are left behind by the atomic writes.
-    QCOMPARE(QDir(out).entryList(QDir::Files).size(), 5);
+    QCOMPARE(QDir(out).entryList(QDir::Files, QDir::Name), expected);
 
     // The native file holds the model bits summary.json reports plus a few hundred bytes of
     // header and metadata (the exact formula is tests/core/test_model_file.cpp's).
