@@ -11,6 +11,7 @@
 #include "ui/log_slider_field.h"
 #include "ui/memory_view.h"
 #include "ui/metrics_view.h"
+#include "ui/model_actions.h"
 #include "ui/regularizer_view.h"
 #include "ui/run_setup_panel.h"
 #include "ui/session_io.h"
@@ -32,6 +33,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
@@ -275,6 +277,19 @@ void MainWindow::createActions()
 
 void MainWindow::createMenus()
 {
+    models_ = new ModelActions(this, controller_, [this] { return setup_->datasetDir(); });
+    connect(models_, &ModelActions::exported, this,
+            [this](const QString& path) { statusBar()->showMessage(tr("Exported model %1").arg(path), 8000); });
+    connect(models_, &ModelActions::failed, this, &MainWindow::showError);
+    connect(models_, &ModelActions::evaluated, this, [this](const QString& report) {
+        auto* box = new QMessageBox(QMessageBox::Information, tr("Model evaluation"), report, QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("modelEvaluation"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setModal(false);
+        box->show();
+        statusBar()->showMessage(QString(report).remove(QRegularExpression(QStringLiteral("<[^>]*>"))).right(120), 10000);
+    });
+
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("Open dataset folder…"), QKeySequence::Open, this, &MainWindow::browseDataset);
     file->addAction(tr("Open run folder(s)…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this,
@@ -298,6 +313,9 @@ void MainWindow::createMenus()
     file->addAction(tr("Export figure…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportFigureDialog);
     file->addAction(tr("Export all figures and report…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this,
                     [this] { exportAllFigures(QString()); });
+    file->addSeparator();
+    file->addAction(models_->exportAction());
+    file->addAction(models_->evaluateAction());
     file->addSeparator();
     file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
 

@@ -22,6 +22,7 @@ namespace sq::ui {
 class CompareView;
 class FrontierView;
 class LogSliderField;
+class ModelActions;
 class RunSetupPanel;
 class ViewSet;
 
@@ -78,6 +79,7 @@ public:
     QAction* stepEpochAction() const { return stepEpoch_; }
     QAction* presentationAction() const { return presentation_; }
     QAction* darkAction() const { return dark_; }
+    ModelActions* modelActions() const { return models_; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -119,6 +121,7 @@ private:
     LogSliderField* mu_ = nullptr;
 
     std::unique_ptr<ViewSet> views_;
+    ModelActions* models_ = nullptr;
     CompareView* compare_ = nullptr;
     FrontierView* frontier_ = nullptr;
     QDockWidget* compareDock_ = nullptr;

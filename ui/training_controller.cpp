@@ -154,6 +154,11 @@ void TrainingController::start(const TrainConfig& config, bool startPaused)
                 if (current())
                     emit sessionSaved(path, error);
             });
+    connect(session_, &TrainingSession::modelExported, this,
+            [this, current](const QString& path, const QString& error) {
+                if (current())
+                    emit modelExported(path, error);
+            });
     connect(session_, &TrainingSession::failed, this, [this, current](const QString& message) {
         if (!current())
             return;
@@ -183,6 +188,15 @@ void TrainingController::saveSession(const QString& path)
     // A training loop picks the request up at its next batch; an idle worker runs the queued call.
     session_->requestSave(path);
     invokeOnWorker([](TrainingSession& s) { s.saveRequested(); });
+}
+
+bool TrainingController::exportModel(const QString& path)
+{
+    if (!session_ || state_ == State::Loading || state_ == State::Failed)
+        return false;
+    session_->requestModelExport(path);
+    invokeOnWorker([](TrainingSession& s) { s.exportRequested(); });
+    return true;
 }
 
 void TrainingController::deliverSnapshot()

@@ -38,6 +38,9 @@ public:
     // Saves the run as a session file: at the next batch while training, at once when idle
     // (sessionSaved reports). Nothing happens without a run.
     void saveSession(const QString& path);
+    // Writes the trained model (.sqm, .onnx or .h by the suffix) at the worker's next batch or at
+    // once when idle; modelExported reports it. False when there is no run to export from.
+    bool exportModel(const QString& path);
     // The recovery file runs rewrite after every epoch and remove when they end (empty: none).
     // Takes effect at the next start().
     void setRecoveryFile(const QString& path) { recoveryFile_ = path; }
@@ -75,6 +78,7 @@ signals:
     // Training diverged; the trainer is back at its last good state and paused.
     void diverged(const QString& message);
     void sessionSaved(const QString& path, const QString& error); // error empty: saved
+    void modelExported(const QString& path, const QString& error); // error empty: written
 
 private:
     void setState(State state);

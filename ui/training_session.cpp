@@ -1,11 +1,12 @@
 #include "ui/training_session.h"
 
 #include "core/error.h"
+#include "core/io/run_files.h"
 #include "core/io/session_file.h"
+#include "ui/model_export.h"
 #include "ui/session_io.h"
 
 #include <QFile>
-#include "core/io/run_files.h"
 
 namespace sq::ui {
 
@@ -157,6 +158,7 @@ void TrainingSession::afterWork()
         }
     }
     saveRequested();
+    exportRequested();
 }
 
 void TrainingSession::requestSave(const QString& path)
@@ -179,6 +181,29 @@ void TrainingSession::saveRequested()
         emit sessionSaved(path, QString());
     } catch (const Error& e) {
         emit sessionSaved(path, QString::fromStdString(e.what()));
+    }
+}
+
+void TrainingSession::requestModelExport(const QString& path)
+{
+    std::lock_guard lock(saveMutex_);
+    pendingExport_ = path;
+}
+
+void TrainingSession::exportRequested()
+{
+    QString path;
+    {
+        std::lock_guard lock(saveMutex_);
+        path.swap(pendingExport_);
+    }
+    if (path.isEmpty() || !trainer_ || !data_)
+        return;
+    try {
+        exportTrainedModel(*trainer_, *data_, path.toStdString());
+        emit modelExported(path, QString());
+    } catch (const Error& e) {
+        emit modelExported(path, QString::fromStdString(e.what()));
     }
 }
 

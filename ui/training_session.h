@@ -55,6 +55,11 @@ public:
     void requestSave(const QString& path);
     // Worker thread (queued): a pending save request, if any.
     void saveRequested();
+    // Any thread: write the trained model (.sqm, .onnx or .h, by the suffix) at the next batch
+    // boundary or, when idle, at the next exportRequested(). modelExported reports the outcome.
+    void requestModelExport(const QString& path);
+    // Worker thread (queued): a pending model export, if any.
+    void exportRequested();
 
     // Before the thread starts: the folder the run's history.csv, summary.json and snapshots.jsonl
     // go to when it finishes or is stopped (empty: the run is not saved).
@@ -73,6 +78,7 @@ signals:
     // happened and which parameter to lower).
     void diverged(const QString& message);
     void sessionSaved(const QString& path, const QString& error); // error empty: saved
+    void modelExported(const QString& path, const QString& error); // error empty: written
     void runSaved(const QString& dir);
     void runSaveFailed(const QString& message);
 
@@ -96,6 +102,7 @@ private:
     int divergencesReported_ = 0;
     std::mutex saveMutex_;
     QString pendingSave_;
+    QString pendingExport_;
     SnapshotRecorder recorder_; // worker thread: every snapshot published, for snapshots.jsonl
     std::string runFolder_;
     bool saved_ = false;

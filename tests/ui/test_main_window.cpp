@@ -7,6 +7,7 @@
 #include "support/idx_fixture.h"
 #include "ui/log_slider_field.h"
 #include "ui/main_window.h"
+#include "ui/model_actions.h"
 #include "ui/run_setup_panel.h"
 #include "ui/theme.h"
 
@@ -67,6 +68,7 @@ private slots:
     void presentationMode();
     void closeMidTraining();
     void recoveryFileOfACrashedRunIsOffered();
+    void modelExportAndEvaluation();
 
 private:
     void setUpTinyRun(MainWindow& w, int epochs);
@@ -315,6 +317,52 @@ void TestMainWindow::recoveryFileOfACrashedRunIsOffered()
         QCOMPARE(w.controller()->state(), State::Idle);
     }
     MainWindow::setRecoveryPrompt([](QWidget*, const QString&) { return false; });
+}
+
+void TestMainWindow::modelExportAndEvaluation()
+{
+    MainWindow w;
+    ModelActions* models = w.modelActions();
+    QSignalSpy exported(models, &ModelActions::exported);
+    QSignalSpy evaluated(models, &ModelActions::evaluated);
+    QSignalSpy failed(models, &ModelActions::failed);
+
+    models->exportTo(dir_.filePath("early.sqm")); // nothing trained yet
+    QCOMPARE(failed.count(), 1);
+
+    setUpTinyRun(w, 2);
+    QVERIFY(w.startTraining());
+    QTRY_COMPARE_WITH_TIMEOUT(w.controller()->state(), State::Finished, 60000);
+    const double reported = w.controller()->latestSnapshot()->lastEvaluation->quantizedAccuracy;
+
+    QTemporaryDir out;
+    int written = 0;
+    for (const char* name : {"model.sqm", "model.onnx", "model.h"}) {
+        models->exportTo(out.filePath(name));
+        ++written;
+        QTRY_COMPARE_WITH_TIMEOUT(exported.count(), written, 30000);
+    }
+    QCOMPARE(failed.count(), 1);
+    for (const char* name : {"model.sqm", "model.onnx", "model.h"})
+        QVERIFY(QFileInfo(out.filePath(name)).size() > 100);
+    models->exportTo(out.filePath("model.txt"));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 2, 30000);
+    QVERIFY(failed.last().at(0).toString().contains("unknown model format"));
+    QVERIFY(!QFileInfo::exists(out.filePath("model.txt")));
+
+    // The GUI's evaluation of the file reproduces the run's quantized accuracy exactly.
+    models->evaluateFile(out.filePath("model.sqm"));
+    QTRY_COMPARE_WITH_TIMEOUT(evaluated.count(), 1, 60000);
+    const QString report = evaluated.first().at(0).toString();
+    QVERIFY2(report.contains(QStringLiteral("%1 %").arg(100.0 * reported, 0, 'f', 2)), qPrintable(report));
+    QVERIFY(report.contains("of 128 correct"));
+
+    QFile garbage(out.filePath("garbage.sqm"));
+    QVERIFY(garbage.open(QIODevice::WriteOnly) && garbage.write("not a model") > 0);
+    garbage.close();
+    models->evaluateFile(out.filePath("garbage.sqm"));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 3, 30000);
+    QVERIFY(failed.last().at(0).toString().contains("garbage.sqm"));
 }
 
 QTEST_MAIN(TestMainWindow)
