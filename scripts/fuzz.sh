@@ -10,7 +10,7 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(fuzz_idx fuzz_cifar10 fuzz_architecture fuzz_model_file fuzz_json fuzz_history_csv fuzz_snapshot_log)
+    targets=(fuzz_idx fuzz_cifar10 fuzz_architecture fuzz_model_file fuzz_json fuzz_history_csv fuzz_snapshot_log fuzz_session_file)
 fi
 
 scripts/install-deps.sh
