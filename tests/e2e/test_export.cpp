@@ -150,6 +150,16 @@ void TestExport::initTestCase()
                      QStringList{"--arch", "dense 24, bn, relu, dense 10", "--mode", "binary", "--keep-float", "last",
                                  "--epochs", "2"} + common,
                      200});
+    // UniQ at mixed bit-lengths and CPQ (3..4 bits, codes beyond ternary): every bit-length the
+    // packing, the ONNX initializers and the C header's level tables have to carry.
+    runs_.push_back({"conv-uniq-mixed", fixture_,
+                     QStringList{"--arch", "conv 4 3x3 pad 1, bn, relu, maxpool 2, dense 16, relu, dense 10", "--mode",
+                                 "uniq", "--layer-bits", "3,1,5", "--epochs", "2"} + common,
+                     200});
+    runs_.push_back({"dense-cpq", fixture_,
+                     QStringList{"--arch", "dense 24, bn, relu, dense 10", "--mode", "cpq", "--max-bits", "4",
+                                 "--epochs", "2"} + common,
+                     200});
     if (QDir(kFashionDir).exists()) {
         runs_.push_back({"fashion-mlp-sq", kFashionDir,
                          {"--model", "mlp", "--train-limit", "4000", "--test-limit", "1000", "--epochs", "2",
