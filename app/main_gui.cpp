@@ -28,6 +28,9 @@ int main(int argc, char** argv)
                                           QStringLiteral("Start in presentation mode (large fonts, thick lines)."));
     const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Use the dark palette."));
     parser.addOptions({autostart, dataset, presentation, dark});
+    parser.addPositionalArgument(QStringLiteral("runs"),
+                                 QStringLiteral("Run folders to open (one is re-displayed; several are compared)."),
+                                 QStringLiteral("[RUN_DIR...]"));
     parser.process(app);
 
     sq::ui::MainWindow window;
@@ -38,6 +41,8 @@ int main(int argc, char** argv)
     if (parser.isSet(presentation))
         window.presentationAction()->trigger();
     window.show();
+    if (!parser.positionalArguments().isEmpty())
+        window.openRunFolders(parser.positionalArguments());
     if (parser.isSet(autostart))
         window.startTraining();
     return QApplication::exec();
