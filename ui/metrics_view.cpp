@@ -174,6 +174,23 @@ MetricsView::MetricsView(QWidget* parent)
     clear();
 }
 
+// The loss term and the live control each method has: SQ's lambda * sum R with lambda and gamma,
+// CPQ's memory term mu * sum P(keep) n / N with mu, none for UniQ (its grid is learned directly).
+void MetricsView::applyMode(const std::string& mode)
+{
+    if (mode == mode_)
+        return;
+    mode_ = mode;
+    const bool cpq = mode == "cpq";
+    const bool uniq = mode == "uniq";
+    regularizer_.graph->setName(cpq ? tr("memory term μ·ΣP(keep)·n/N") : uniq ? tr("no regularizer (UniQ)")
+                                                                             : tr("regularizer λ·ΣR"));
+    controlRect_->axis(QCPAxis::atLeft)->setLabel(cpq ? tr("μ (log)") : uniq ? QString() : tr("λ (log)"));
+    lambda_.graph->setName(cpq ? tr("μ") : tr("λ"));
+    controlRect_->axis(QCPAxis::atRight)->setLabel(cpq || uniq ? QString() : tr("γ (log)"));
+    controlRect_->axis(QCPAxis::atRight)->setTickLabels(!cpq && !uniq);
+}
+
 QCPAxisRect* MetricsView::addRect(int row)
 {
     auto* rect = new QCPAxisRect(plot_);
@@ -188,13 +205,16 @@ void MetricsView::addSnapshot(const std::shared_ptr<const sq::Snapshot>& snapsho
         return;
     const Snapshot& s = *snapshot;
     const double t = s.epochsElapsed;
+    applyMode(s.mode);
     crossEntropy_.add(t, s.crossEntropy);
     regularizer_.add(t, s.regularizer);
     trainAccuracy_.add(t, 100.0 * s.trainAccuracy);
-    // Log axes cannot show zero (float mode has lambda = 0): such points are left out.
-    if (s.lambda > 0.0)
-        lambda_.add(t, s.lambda);
-    if (s.gamma > 0.0)
+    // Log axes cannot show zero (float mode has lambda = 0): such points are left out. CPQ's live
+    // control is mu, and it has no gamma.
+    const double control = mode_ == "cpq" ? s.mu : s.lambda;
+    if (control > 0.0)
+        lambda_.add(t, control);
+    if (s.gamma > 0.0 && mode_ != "cpq" && mode_ != "uniq")
         gamma_.add(t, s.gamma);
     if (s.lastEvaluation && s.evaluatedEpochs > evaluatedEpochs_) {
         evaluatedEpochs_ = s.evaluatedEpochs;
@@ -224,6 +244,7 @@ void MetricsView::clear()
     for (TimeMarkers& markers : markers_)
         markers.clear();
     evaluatedEpochs_ = 0;
+    applyMode("sq");
     info_->setText(tr("No training run yet"));
     timeSpan_ = 1.0;
     rescale();

@@ -6,6 +6,8 @@
 #include <QList>
 #include <QWidget>
 
+#include <string>
+
 #include <memory>
 #include <vector>
 
@@ -41,6 +43,7 @@ public:
 private:
     QCPAxisRect* addRect(int row);
     void restyle();
+    void applyMode(const std::string& mode);
     void rescale();
 
     QLabel* info_ = nullptr;
@@ -60,6 +63,7 @@ private:
     Curve gamma_;
     std::vector<TimeMarkers> markers_; // one per rect, labels on the top one
     int evaluatedEpochs_ = 0;
+    std::string mode_; // the method the labels and the control curves are set up for
     double timeSpan_ = 1.0; // epochs the time axis covers: the run's length, or more if it ran over
 };
 

@@ -9,6 +9,7 @@
 #include "ui/log_slider_field.h"
 #include "ui/main_window.h"
 #include "ui/memory_view.h"
+#include "ui/metrics_view.h"
 #include "ui/run_setup_panel.h"
 #include "ui/theme.h"
 
@@ -155,6 +156,7 @@ private slots:
     void depthShowsCpqKeepProbabilitiesAndBadges();
     void depthShowsUniqStepAndBadges();
     void depthReturnsToSqAfterClear();
+    void metricsNameEachMethodsTermAndControl();
 
     void viewsRenderMethodsVisibly();
 
@@ -626,6 +628,39 @@ void TestMethodViews::muSliderSteersNextBatch()
     QVERIFY(marks >= 2);
     w.controller()->stop();
     QTRY_COMPARE_WITH_TIMEOUT(w.controller()->state(), State::Stopped, 30000);
+}
+
+void TestMethodViews::metricsNameEachMethodsTermAndControl()
+{
+    MetricsView view;
+    QCustomPlot* plot = view.plots().front();
+    const auto graphNamed = [plot](const QString& fragment) -> QCPGraph* {
+        for (int i = 0; i < plot->graphCount(); ++i)
+            if (plot->graph(i)->name().contains(fragment))
+                return plot->graph(i);
+        return nullptr;
+    };
+    QVERIFY(graphNamed(QStringLiteral("λ·ΣR")));
+
+    for (int i = 0; i < 10; ++i)
+        view.addSnapshot(fakeCpqSnapshot(i));
+    QVERIFY(!graphNamed(QStringLiteral("λ·ΣR")));
+    QVERIFY(graphNamed(QStringLiteral("memory term μ")));
+    // The control curve follows mu, not lambda; gamma is not drawn for CPQ.
+    QCPGraph* control = nullptr;
+    for (int i = 0; i < plot->graphCount(); ++i)
+        if (plot->graph(i)->name() == QStringLiteral("μ"))
+            control = plot->graph(i);
+    QVERIFY(control && control->data()->size() > 0);
+    QCOMPARE(control->data()->at(control->data()->size() - 1)->value, fakeCpqSnapshot(9)->mu);
+    QCOMPARE(graphNamed(QStringLiteral("γ"))->data()->size(), 0);
+
+    view.clear();
+    for (int i = 0; i < 3; ++i)
+        view.addSnapshot(fakeUniqSnapshot(i));
+    QVERIFY(graphNamed(QStringLiteral("no regularizer (UniQ)")));
+    view.clear();
+    QVERIFY(graphNamed(QStringLiteral("λ·ΣR")));
 }
 
 QTEST_MAIN(TestMethodViews)
