@@ -44,8 +44,21 @@ Histogram weightHistogram(const Tensor& weights, float alpha, int bins)
     if (!(h.hi > h.lo))
         h.hi = h.lo + 1.0f;
     const float scale = static_cast<float>(bins) / (h.hi - h.lo);
-    std::vector<std::uint32_t> counts(static_cast<std::size_t>(bins) * kHistogramCopies, 0);
-    binCounts(weights.data(), weights.size(), h.lo, scale, bins, counts.data());
+    // Large layers in parts shared out between the threads, each with its own copies of the
+    // histogram (integer counts: the sum is exact whatever the split).
+    constexpr std::size_t kPart = std::size_t{1} << 16;
+    const std::size_t n = weights.size();
+    const std::size_t parts = std::max<std::size_t>(1, (n + kPart - 1) / kPart);
+    const std::size_t copySize = static_cast<std::size_t>(bins) * kHistogramCopies;
+    std::vector<std::uint32_t> partCounts(copySize * parts, 0);
+#pragma omp parallel for schedule(static) if (parts > 1)
+    for (std::size_t p = 0; p < parts; ++p)
+        binCounts(weights.data() + p * kPart, std::min(kPart, n - std::min(n, p * kPart)), h.lo, scale, bins,
+                  partCounts.data() + p * copySize);
+    std::vector<std::uint32_t> counts(copySize, 0);
+    for (std::size_t p = 0; p < parts; ++p)
+        for (std::size_t i = 0; i < copySize; ++i)
+            counts[i] += partCounts[p * copySize + i];
     for (std::size_t c = 0; c < kHistogramCopies; ++c)
         for (std::size_t b = 0; b < static_cast<std::size_t>(bins); ++b)
             h.counts[b] += static_cast<float>(counts[c * static_cast<std::size_t>(bins) + b]);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace sq {
 
@@ -73,6 +74,28 @@ SQ_SIMD_CLONES QuantStats quantStats(const float* x, std::size_t n, float cut, f
         const float e = kept ? a - alpha : v;
         q.err += static_cast<double>(e * e);
         q.norm += static_cast<double>(v * v);
+    }
+    return q;
+}
+
+// Large layers (VGG's have up to 590k weights) in parts of a fixed size shared out between the
+// threads and summed in part order: the result does not depend on the thread count.
+QuantStats quantStatsShared(const float* x, std::size_t n, float cut, float alpha)
+{
+    constexpr std::size_t kPart = std::size_t{1} << 16; // a multiple of quantStats' block
+    const std::size_t parts = (n + kPart - 1) / kPart;
+    if (parts <= 1)
+        return quantStats(x, n, cut, alpha);
+    std::vector<QuantStats> each(parts);
+#pragma omp parallel for schedule(static)
+    for (std::size_t p = 0; p < parts; ++p)
+        each[p] = quantStats(x + p * kPart, std::min(kPart, n - p * kPart), cut, alpha);
+    QuantStats q;
+    for (const QuantStats& e : each) {
+        q.negative += e.negative;
+        q.zero += e.zero;
+        q.err += e.err;
+        q.norm += e.norm;
     }
     return q;
 }
@@ -318,7 +341,7 @@ std::vector<LayerQuantState> SqMethod::layerStates(bool statistics) const
             states.push_back(std::move(s));
             continue;
         }
-        const QuantStats q = quantStats(w.param.value.data(), s.weights, ternary ? s.delta : 0.0f, s.alpha);
+        const QuantStats q = quantStatsShared(w.param.value.data(), s.weights, ternary ? s.delta : 0.0f, s.alpha);
         const std::size_t negative = q.negative;
         const std::size_t zero = q.zero;
         const double err = q.err;
