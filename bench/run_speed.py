@@ -220,8 +220,8 @@ def main():
     print()
 
     peak = ours.ask("peak").split()
-    print("GEMM (the engine's product, 2 threads) against the measured FP32 peak: %.0f GFLOP/s (%s FMA loop)"
-          % (float(peak[0]), peak[1]))
+    print("GEMM (the engine's product, %d threads) against the measured FP32 peak: %.0f GFLOP/s (%s FMA loop)"
+          % (args.threads, float(peak[0]), peak[1]))
     print()
     print("| product (M x K) * (K x N) | GFLOP/s | share of peak |")
     print("|---|---|---|")
