@@ -2,6 +2,7 @@
 // start/stop/start, stop and close mid-run. Run under the TSan preset as well: no crash, no
 // deadlock and no data race is the point; the assertions check nothing was lost or torn.
 #include "core/data/dataset.h"
+#include "core/io/model_file.h"
 #include "core/trainer.h"
 #include "support/idx_fixture.h"
 #include "ui/training_controller.h"
@@ -57,6 +58,7 @@ private slots:
     void rapidStartStopStart();
     void pauseResumeStormThenStop();
     void closeWhileRunning();
+    void exportModelWhileTraining();
 
 private:
     QTemporaryDir dir_;
@@ -195,6 +197,30 @@ void TestConcurrency::closeWhileRunning()
             controller->controls()->pause(); // closing while paused must not hang either
         controller.reset(); // the destructor stops the worker and joins its thread
     }
+}
+
+void TestConcurrency::exportModelWhileTraining()
+{
+    TrainingController controller;
+    QSignalSpy exported(&controller, &TrainingController::modelExported);
+    controller.start(tinyConfig(dir_.path(), 1000));
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Running, 30000);
+    QTemporaryDir out;
+    // Requests pile up faster than batches run: each is served at a batch boundary, the latest
+    // path wins, training goes on, and every file that lands is complete.
+    for (int i = 0; i < 20; ++i) {
+        QVERIFY(controller.exportModel(out.filePath(QStringLiteral("model%1.sqm").arg(i % 3))));
+        controller.setLambda(hammerValue(i));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(exported.count() >= 1, 30000);
+    QCOMPARE(controller.state(), State::Running);
+    for (const auto& args : exported) {
+        QVERIFY2(args.at(1).toString().isEmpty(), qPrintable(args.at(1).toString()));
+        const StoredModel model = readModelFile(args.at(0).toString().toStdString());
+        QCOMPARE(model.weights.size(), std::size_t{2});
+    }
+    controller.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(controller.state(), State::Stopped, 30000);
 }
 
 QTEST_GUILESS_MAIN(TestConcurrency)
