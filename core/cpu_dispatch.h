@@ -6,7 +6,10 @@
 // this attribute, and the loader picks the widest one the CPU supports (GCC's target_clones,
 // an ifunc). Plain loops only: Eigen picks its packet size at compile time, so Eigen expressions
 // inside such a function stay SSE2.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__)
+// Not under the sanitizers: an ifunc resolver runs while the loader relocates, before the
+// sanitizer runtime is initialised, and its instrumented code crashes there.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__) \
+    && !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 #define SQ_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SQ_SIMD_CLONES

@@ -38,8 +38,9 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$work" "$findings"
     echo "fuzz.sh: $target for $seconds s"
     # Bounded memory and time per input: a reader that allocates from a lying header, or loops,
-    # is a finding (oom-*/timeout-*), not a hung run.
-    if ! "$binary" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    # is a finding (oom-*/timeout-*), not a hung run. 60 s, not less: a legitimate 20-million-weight
+    # model text takes seconds to allocate under ASan on a loaded machine.
+    if ! "$binary" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=60 -print_final_stats=1 \
         -artifact_prefix="$findings/" "$work" "$corpus" 2>"build/fuzz/$target.log"; then
         echo "fuzz.sh: $target FOUND A PROBLEM; see build/fuzz/$target.log and $findings/" >&2
         status=1
