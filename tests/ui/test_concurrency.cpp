@@ -5,6 +5,7 @@
 #include "core/io/model_file.h"
 #include "core/trainer.h"
 #include "support/idx_fixture.h"
+#include "support/tiny_run.h"
 #include "ui/training_controller.h"
 
 #include <QSignalSpy>
@@ -24,16 +25,8 @@ namespace {
 
 TrainConfig tinyConfig(const QString& dir, int epochs)
 {
-    TrainConfig c;
-    c.datasetDir = dir.toStdString();
-    c.arch = "dense 32, bn, relu, dense 10";
-    c.epochs = epochs;
-    c.commitEpochs = 1;
-    c.batchSize = 16;
-    c.threads = 1;
-    c.recalibrationImages = 128;
-    c.snapshotEveryBatches = 2;
-    c.snapshotEveryMs = 1;
+    TrainConfig c = testing::tinyRunConfig(dir, epochs);
+    c.snapshotEveryMs = 1; // as many snapshots as the cadence allows: more chances to race
     return c;
 }
 

@@ -4,6 +4,7 @@
 // epochs, and shutting down mid-training ends the thread cleanly.
 #include "core/error.h"
 #include "support/idx_fixture.h"
+#include "support/tiny_run.h"
 #include "ui/session_io.h"
 #include "ui/training_controller.h"
 
@@ -17,19 +18,7 @@ using State = TrainingController::State;
 
 namespace {
 
-TrainConfig tinyConfig(const QString& dir, int epochs)
-{
-    TrainConfig c;
-    c.datasetDir = dir.toStdString();
-    c.arch = "dense 32, bn, relu, dense 10";
-    c.epochs = epochs;
-    c.commitEpochs = 1;
-    c.batchSize = 16;
-    c.threads = 1;
-    c.recalibrationImages = 128;
-    c.snapshotEveryBatches = 2;
-    return c;
-}
+TrainConfig tinyConfig(const QString& dir, int epochs) { return testing::tinyRunConfig(dir, epochs); }
 
 } // namespace
 
