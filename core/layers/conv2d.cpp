@@ -1,6 +1,7 @@
 #include "core/layers/conv2d.h"
 
 #include "core/error.h"
+#include "core/gemm.h"
 #include "core/parallel.h"
 
 #include <algorithm>
@@ -244,7 +245,8 @@ void Conv2D::forward(const Tensor& in, Tensor& out, Pass /*pass*/)
 {
     const Geometry g = geometry(in);
     out.resize({g.n, out_, g.oh, g.ow});
-    const ConstMatrixMap w(checkedWeight().data(), out_, g.patch);
+    const MatrixRef w = ref(checkedWeight().data(), out_, static_cast<int>(g.patch));
+    const int patch = static_cast<int>(g.patch);
     [[maybe_unused]] const int threads = prepareWorkspaces(g); // unused without OpenMP
     const float* bias = bias_.value.data();
 #pragma omp parallel for schedule(dynamic) num_threads(threads) if (threads > 1)
@@ -253,9 +255,9 @@ void Conv2D::forward(const Tensor& in, Tensor& out, Pass /*pass*/)
         const int first = chunk * g.chunk;
         const int count = std::min(g.chunk, g.n - first);
         const Eigen::Index cols = count * g.pixels;
+        const int columns = static_cast<int>(cols);
         im2col(in, first, count, g, ws.col.data(), ws.padded.data());
-        MatrixMap y(ws.chunk.data(), out_, cols);
-        y.noalias() = w * ConstMatrixMap(ws.col.data(), g.patch, cols);
+        gemm(w, Op::None, ref(ws.col.data(), patch, columns), Op::None, ws.chunk.data(), columns, Accumulate::No);
         // The product is (out, sample * pixels); the activations are (sample, out, pixels).
         for (int s = 0; s < count; ++s) {
             float* to = out.data() + (Eigen::Index{first} + s) * out_ * g.pixels;
@@ -277,7 +279,8 @@ void Conv2D::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
         throw Error(describe() + ": output gradient " + gradOut.shapeString() + " does not match the output ("
                     + std::to_string(g.n) + ", " + std::to_string(out_) + ", " + std::to_string(g.oh) + ", "
                     + std::to_string(g.ow) + ")");
-    const ConstMatrixMap w(checkedWeight().data(), out_, g.patch);
+    const MatrixRef w = ref(checkedWeight().data(), out_, static_cast<int>(g.patch));
+    const int patch = static_cast<int>(g.patch);
 
     auto gradB = bias_.grad.vec();
     gradB.setZero();
@@ -311,12 +314,13 @@ void Conv2D::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gra
             for (int o = 0; o < out_; ++o, from += g.pixels)
                 copyShort(ws.chunk.data() + o * cols + s * g.pixels, from, static_cast<int>(g.pixels));
         }
-        const ConstMatrixMap gy(ws.chunk.data(), out_, cols);
-        Eigen::Map<MatrixRM> part(parts + chunk * weightSize, out_, g.patch);
-        part.noalias() = gy * ConstMatrixMap(ws.col.data(), g.patch, cols).transpose();
+        const int columns = static_cast<int>(cols);
+        const MatrixRef gy = ref(ws.chunk.data(), out_, columns);
+        gemm(gy, Op::None, ref(ws.col.data(), patch, columns), Op::Transpose, parts + chunk * weightSize, patch,
+             Accumulate::No);
         if (gradIn) {
             // The unfolded input is no longer needed: its buffer takes the unfolded input gradient.
-            MatrixMap(ws.col.data(), g.patch, cols).noalias() = w.transpose() * gy;
+            gemm(w, Op::Transpose, gy, Op::None, ws.col.data(), columns, Accumulate::No);
             float* samples = gradIn->data() + Eigen::Index{first} * inSample;
             std::fill(samples, samples + count * inSample, 0.0f);
             col2im(ws.col.data(), first, count, g, *gradIn);

@@ -1,6 +1,7 @@
 #include "core/layers/dense.h"
 
 #include "core/error.h"
+#include "core/gemm.h"
 
 #include <cmath>
 
@@ -33,25 +34,37 @@ void Dense::initialize(Rng& rng)
     initializeUniform(weight_, bias_, rng);
 }
 
+void Dense::checkInput(const Tensor& in) const
+{
+    if (in.rank() < 1 || in.sampleSize() != static_cast<std::size_t>(in_))
+        throw Error(describe() + ": input " + in.shapeString() + " does not have " + std::to_string(in_)
+                    + " features per sample");
+}
+
 void Dense::forward(const Tensor& in, Tensor& out, Pass /*pass*/)
 {
+    checkInput(in);
     const int n = in.dim(0);
     out.resize({n, out_});
-    auto y = out.matrix();
     // The bias first, then the product accumulated onto it: one pass over the output fewer than
-    // product-then-bias, with the same sums (the product is summed apart, then added to the bias).
-    y.rowwise() = bias_.value.vec().transpose();
-    y.noalias() += in.matrix() * weight_.effective().matrix().transpose();
+    // product-then-bias.
+    out.matrix().rowwise() = bias_.value.vec().transpose();
+    gemm(ref(in.data(), n, in_), Op::None, ref(weight_.effective().data(), out_, in_), Op::Transpose, out.data(),
+         out_, Accumulate::Yes);
 }
 
 void Dense::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& gradOut, Tensor* gradIn)
 {
-    const auto g = gradOut.matrix();
-    weight_.param.grad.matrix().noalias() = g.transpose() * in.matrix();
-    bias_.grad.vec().noalias() = g.colwise().sum().transpose();
+    checkInput(in);
+    const int n = in.dim(0);
+    if (gradOut.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(out_))
+        throw Error(describe() + ": output gradient " + gradOut.shapeString() + " does not match the output");
+    const MatrixRef g = ref(gradOut.data(), n, out_);
+    gemm(g, Op::Transpose, ref(in.data(), n, in_), Op::None, weight_.param.grad.data(), in_, Accumulate::No);
+    bias_.grad.vec().noalias() = gradOut.matrix().colwise().sum().transpose();
     if (gradIn) {
         gradIn->resize(in.shape());
-        gradIn->matrix().noalias() = g * weight_.effective().matrix();
+        gemm(g, Op::None, ref(weight_.effective().data(), out_, in_), Op::None, gradIn->data(), in_, Accumulate::No);
     }
 }
 

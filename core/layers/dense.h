@@ -25,6 +25,7 @@ public:
     int outFeatures() const { return out_; }
 
 private:
+    void checkInput(const Tensor& in) const;
     int in_;
     int out_;
     QuantizableWeight weight_;

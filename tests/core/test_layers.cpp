@@ -2,6 +2,7 @@
 #include "core/grad_check.h"
 
 #include "core/error.h"
+#include "core/gemm.h"
 #include "core/layers/activation.h"
 #include "core/layers/batchnorm.h"
 #include "core/layers/conv2d.h"
@@ -235,6 +236,10 @@ private slots:
     void gradFlatten();
     void gradQuantized_data();
     void gradQuantized();
+
+    // ---- the matrix product under every layer ------------------------------------------------
+    void gemmMatchesNaiveProduct_data();
+    void gemmMatchesNaiveProduct();
 
     // ---- forward values ----------------------------------------------------------------------
     void denseKnownForward();
@@ -492,6 +497,58 @@ void TestLayers::gradQuantized()
         w.quantized[i] = w.quantized[i] >= 0.0f ? 0.25f : -0.25f;
     w.useQuantized = true;
     VERIFY_GRADIENTS(checkLayerGradients(*layer, input, linearOptions()));
+}
+
+// ---- the matrix product under every layer -------------------------------------------------------
+
+void TestLayers::gemmMatchesNaiveProduct_data()
+{
+    QTest::addColumn<bool>("transA");
+    QTest::addColumn<bool>("transB");
+    QTest::addColumn<bool>("accumulate");
+    for (int mask = 0; mask < 8; ++mask)
+        QTest::addRow("A%s B%s %s", mask & 1 ? "T" : "", mask & 2 ? "T" : "", mask & 4 ? "+=" : "=")
+            << bool(mask & 1) << bool(mask & 2) << bool(mask & 4);
+}
+
+// Every transpose combination, on sub-blocks of larger buffers (row strides beyond the width) and
+// shapes that are not multiples of any SIMD width, against a plain triple loop in double.
+void TestLayers::gemmMatchesNaiveProduct()
+{
+    QFETCH(bool, transA);
+    QFETCH(bool, transB);
+    QFETCH(bool, accumulate);
+    const int m = 37, k = 53, n = 29, pad = 7;
+    Rng rng(11);
+    // Stored shapes: A is m x k (or k x m), B is k x n (or n x k); each row padded by `pad`.
+    const int aRows = transA ? k : m, aCols = transA ? m : k;
+    const int bRows = transB ? n : k, bCols = transB ? k : n;
+    const Tensor a = randomTensor({aRows, aCols + pad}, rng);
+    const Tensor b = randomTensor({bRows, bCols + pad}, rng);
+    Tensor c = randomTensor({m, n + pad}, rng);
+    const Tensor before = c;
+    const auto stored = [](const Tensor& t, int cols, int r, int col) { return t[std::size_t(r) * cols + col]; };
+    const auto opA = [&](int i, int p) { return transA ? stored(a, aCols + pad, p, i) : stored(a, aCols + pad, i, p); };
+    const auto opB = [&](int p, int j) { return transB ? stored(b, bCols + pad, j, p) : stored(b, bCols + pad, p, j); };
+
+    gemm({a.data(), aRows, aCols, aCols + pad}, transA ? Op::Transpose : Op::None,
+         {b.data(), bRows, bCols, bCols + pad}, transB ? Op::Transpose : Op::None, c.data(), n + pad,
+         accumulate ? Accumulate::Yes : Accumulate::No);
+
+    for (int i = 0; i < m; ++i) {
+        for (int j = 0; j < n + pad; ++j) {
+            const std::size_t idx = std::size_t(i) * (n + pad) + j;
+            if (j >= n) { // the padding of C is never written
+                QCOMPARE(c[idx], before[idx]);
+                continue;
+            }
+            double expected = accumulate ? before[idx] : 0.0;
+            for (int p = 0; p < k; ++p)
+                expected += double(opA(i, p)) * double(opB(p, j));
+            if (std::abs(c[idx] - expected) > 1e-4 * (1.0 + std::abs(expected)))
+                QFAIL(qPrintable(QString("C(%1,%2) = %3, expected %4").arg(i).arg(j).arg(c[idx]).arg(expected)));
+        }
+    }
 }
 
 // ---- forward values ----------------------------------------------------------------------------
