@@ -296,36 +296,68 @@ void Trainer::recalibrateBatchNorm()
     }
 }
 
+namespace {
+
+// What an evaluation changes and must give back: the BatchNorm running statistics (recalibrated
+// for the weights being measured) and which weights each layer multiplies by (q(w) in the commit
+// phase). Restored when the scope ends, also when it ends by an exception.
+class ScopedModelState {
+public:
+    explicit ScopedModelState(Model& model) : model_(model)
+    {
+        for (const Tensor* t : model_.buffers())
+            buffers_.push_back(*t);
+        for (const auto& target : model_.quantTargets())
+            quantizedForward_.push_back(target.weight->useQuantized);
+    }
+    ScopedModelState(const ScopedModelState&) = delete;
+    ScopedModelState& operator=(const ScopedModelState&) = delete;
+    ~ScopedModelState() { restoreStatistics(), restoreForward(); }
+
+    void restoreStatistics()
+    {
+        const auto live = model_.buffers();
+        for (std::size_t i = 0; i < live.size(); ++i)
+            *live[i] = buffers_[i];
+    }
+
+    bool trainedOnQuantized() const
+    {
+        return std::find(quantizedForward_.begin(), quantizedForward_.end(), true) != quantizedForward_.end();
+    }
+
+private:
+    void restoreForward()
+    {
+        const auto& targets = model_.quantTargets();
+        for (std::size_t i = 0; i < targets.size(); ++i)
+            targets[i].weight->useQuantized = quantizedForward_[i];
+    }
+
+    Model& model_;
+    std::vector<Tensor> buffers_;
+    std::vector<bool> quantizedForward_;
+};
+
+} // namespace
+
 Evaluation Trainer::evaluate()
 {
     const auto start = Clock::now();
     // Training's BatchNorm running statistics belong to the weights training multiplies by:
     // float in the search phase, q(w) under the straight-through estimator. Each accuracy is
     // measured with statistics that match its weights (SPEC §1), then the training ones return.
-    bool trainedOnQuantized = false;
-    for (const auto& t : model_->quantTargets())
-        trainedOnQuantized = trainedOnQuantized || t.weight->useQuantized;
-    std::vector<Tensor> saved;
-    for (const Tensor* t : model_->buffers())
-        saved.push_back(*t);
-    const auto restoreStatistics = [&] {
-        const auto buffers = model_->buffers();
-        for (std::size_t i = 0; i < buffers.size(); ++i)
-            *buffers[i] = saved[i];
-    };
-
+    ScopedModelState state(*model_);
     Evaluation e;
     method_->setQuantizedForward(false);
-    if (trainedOnQuantized)
+    if (state.trainedOnQuantized())
         recalibrateBatchNorm();
     e.floatAccuracy = accuracyOn(data_->test, &e.floatLoss);
-    restoreStatistics();
+    state.restoreStatistics();
 
     method_->setQuantizedForward(true);
     recalibrateBatchNorm();
     e.quantizedAccuracy = accuracyOn(data_->test, &e.quantizedLoss);
-    restoreStatistics();
-    method_->setQuantizedForward(false);
 
     lastEvaluation_ = e;
     evalSeconds_ += secondsSince(start);
@@ -336,24 +368,10 @@ void Trainer::withQuantizedModel(const std::function<void(const Model&)>& use)
 {
     // The same steps as evaluate()'s quantized half; recalibration draws its batches from a fixed
     // seed, so the statistics come out identical to the ones that accuracy was measured with.
-    std::vector<Tensor> saved;
-    for (const Tensor* t : model_->buffers())
-        saved.push_back(*t);
-    const auto restore = [&] {
-        const auto buffers = model_->buffers();
-        for (std::size_t i = 0; i < buffers.size(); ++i)
-            *buffers[i] = saved[i];
-        method_->setQuantizedForward(false);
-    };
+    ScopedModelState state(*model_);
     method_->setQuantizedForward(true);
-    try {
-        recalibrateBatchNorm();
-        use(*model_);
-    } catch (...) {
-        restore();
-        throw;
-    }
-    restore();
+    recalibrateBatchNorm();
+    use(*model_);
 }
 
 std::shared_ptr<const Snapshot> Trainer::makeSnapshot(bool paused)

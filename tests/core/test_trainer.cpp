@@ -56,6 +56,7 @@ private slots:
     void lambdaScheduleRamps();
     void commitPhaseFreezesDecisions();
     void evaluationRestoresFloatStatistics();
+    void evaluationInCommitPhaseIsRepeatable();
     void snapshotsCarryHistogramsAndMemory();
     void gammaPushesLayersToBinary();
     void invalidConfig_data();
@@ -306,6 +307,28 @@ void TestTrainer::evaluationRestoresFloatStatistics()
         QVERIFY(!target.weight->useQuantized);
     QCOMPARE(t.evaluate().quantizedAccuracy, e1.quantizedAccuracy); // repeatable
     QVERIFY(e1.floatAccuracy >= 0.0 && e1.floatAccuracy <= 1.0);
+}
+
+// In the commit phase the layers train on q(w); an evaluation measures the float weights and then
+// must hand the STE forward back, or a second evaluation would take the float half for a search
+// phase model and skip recalibrating its statistics.
+void TestTrainer::evaluationInCommitPhaseIsRepeatable()
+{
+    auto data = testing::blobs(512, 128);
+    TrainConfig c = smallConfig();
+    c.commitEpochs = 2;
+    Trainer t(c, data);
+    t.runEpoch();
+    t.step();
+    QVERIFY(t.method().committed());
+    const Evaluation first = t.evaluate();
+    for (const auto& target : t.model().quantTargets())
+        QVERIFY(target.weight->useQuantized);
+    const Evaluation second = t.evaluate();
+    QCOMPARE(second.floatAccuracy, first.floatAccuracy);
+    QCOMPARE(second.floatLoss, first.floatLoss);
+    QCOMPARE(second.quantizedAccuracy, first.quantizedAccuracy);
+    QCOMPARE(second.quantizedLoss, first.quantizedLoss);
 }
 
 void TestTrainer::snapshotsCarryHistogramsAndMemory()
