@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/quant/gaussian_step.h"
 #include "core/quant/keep_float.h"
+#include "core/quant/layer_common.h"
 #include "core/rng.h"
 
 #include <algorithm>
@@ -226,13 +227,7 @@ void CpqMethod::commit()
 
 void CpqMethod::setQuantizedForward(bool on)
 {
-    for (auto& layer : layers_) {
-        if (layer.keepFloat)
-            continue;
-        if (on)
-            writeEvaluation(layer);
-        layer.target.weight->useQuantized = on;
-    }
+    setQuantizedForwardOf(layers_, on, [this](Layer& layer) { writeEvaluation(layer); });
 }
 
 std::vector<LayerQuantState> CpqMethod::layerStates(bool statistics) const
@@ -240,18 +235,11 @@ std::vector<LayerQuantState> CpqMethod::layerStates(bool statistics) const
     std::vector<LayerQuantState> states;
     std::vector<float> q;
     for (const auto& layer : layers_) {
-        LayerQuantState s;
+        LayerQuantState s = layerIdentity(layer.target, "cpq", layer.keepFloat);
         const QuantizableWeight& w = *layer.target.weight;
-        s.name = layer.target.name;
-        s.description = layer.target.layer->describe();
-        s.method = "cpq";
-        s.weights = w.param.value.size();
-        s.keepFloat = layer.keepFloat;
         s.committed = committed_ && !layer.keepFloat;
         s.maxBits = settings_.maxBits;
         if (layer.keepFloat) {
-            s.decision = "float";
-            s.bits = 32;
             states.push_back(std::move(s));
             continue;
         }

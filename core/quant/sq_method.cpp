@@ -3,6 +3,7 @@
 #include "core/cpu_dispatch.h"
 #include "core/error.h"
 #include "core/quant/keep_float.h"
+#include "core/quant/layer_common.h"
 
 #include <algorithm>
 #include <cmath>
@@ -306,26 +307,15 @@ void SqMethod::commit()
 
 void SqMethod::setQuantizedForward(bool on)
 {
-    for (auto& layer : layers_) {
-        if (layer.keepFloat)
-            continue;
-        if (on)
-            writeQuantized(layer);
-        layer.target.weight->useQuantized = on;
-    }
+    setQuantizedForwardOf(layers_, on, [this](Layer& layer) { writeQuantized(layer); });
 }
 
 std::vector<LayerQuantState> SqMethod::layerStates(bool statistics) const
 {
     std::vector<LayerQuantState> states;
     for (const auto& layer : layers_) {
-        LayerQuantState s;
+        LayerQuantState s = layerIdentity(layer.target, "sq", layer.keepFloat);
         const QuantizableWeight& w = *layer.target.weight;
-        s.name = layer.target.name;
-        s.description = layer.target.layer->describe();
-        s.method = "sq";
-        s.weights = w.param.value.size();
-        s.keepFloat = layer.keepFloat;
         s.committed = committed_ && regularized(layer);
         const Depth stored = storageDepth(layer);
         s.decision = stored == Depth::Float ? "float" : (stored == Depth::Binary ? "binary" : "ternary");

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/quant/gaussian_step.h"
 #include "core/quant/keep_float.h"
+#include "core/quant/layer_common.h"
 
 #include <algorithm>
 #include <cmath>
@@ -141,30 +142,17 @@ void UniqMethod::afterOptimizerStep()
 
 void UniqMethod::setQuantizedForward(bool on)
 {
-    for (auto& layer : layers_) {
-        if (layer.keepFloat)
-            continue;
-        if (on)
-            writeQuantized(layer);
-        layer.target.weight->useQuantized = on;
-    }
+    setQuantizedForwardOf(layers_, on, [this](Layer& layer) { writeQuantized(layer); });
 }
 
 std::vector<LayerQuantState> UniqMethod::layerStates(bool statistics) const
 {
     std::vector<LayerQuantState> states;
     for (const auto& layer : layers_) {
-        LayerQuantState s;
+        LayerQuantState s = layerIdentity(layer.target, "uniq", layer.keepFloat);
         const QuantizableWeight& w = *layer.target.weight;
-        s.name = layer.target.name;
-        s.description = layer.target.layer->describe();
-        s.method = "uniq";
-        s.weights = w.param.value.size();
-        s.keepFloat = layer.keepFloat;
         s.committed = committed_ && !layer.keepFloat;
         if (layer.keepFloat) {
-            s.decision = "float";
-            s.bits = 32;
             states.push_back(std::move(s));
             continue;
         }

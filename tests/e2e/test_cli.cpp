@@ -1,8 +1,8 @@
 // sq-train as a user runs it: help, version, refusals with a clear message and exit code, and a
 // short run that writes its run folder.
-#include "support/idx_fixture.h"
-
 #include "core/data/dataset.h"
+#include "support/idx_fixture.h"
+#include "support/run_program.h"
 
 #include <QDir>
 #include <QFile>
@@ -15,25 +15,8 @@
 
 #include <filesystem>
 
-namespace {
-
-struct Result {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Result runTrainer(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(SQ_TRAIN_PATH), args);
-    if (!p.waitForFinished(300000))
-        p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-} // namespace
+using Result = sq::testing::ProgramResult;
+using sq::testing::runTrainer;
 
 class TestCli : public QObject {
     Q_OBJECT

@@ -2,39 +2,16 @@
 // fixture, compared in a table and rendered headless as the frontier and compare figures; a bad
 // run folder is refused with the folder and file named.
 #include "support/idx_fixture.h"
+#include "support/run_program.h"
 
 #include <QFileInfo>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
 
-namespace {
-
-struct Result {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Result runTrainer(const QStringList& args, bool headless = false)
-{
-    QProcess p;
-    if (headless) {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove("QT_QPA_PLATFORM"); // sq-train must choose the offscreen platform itself
-        env.remove("DISPLAY");
-        p.setProcessEnvironment(env);
-    }
-    p.start(QStringLiteral(SQ_TRAIN_PATH), args);
-    if (!p.waitForFinished(300000))
-        p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-} // namespace
+using Result = sq::testing::ProgramResult;
+using sq::testing::runTrainer;
 
 class TestCompareCli : public QObject {
     Q_OBJECT
@@ -56,7 +33,9 @@ void TestCompareCli::compareTwoRuns()
         QVERIFY(QFileInfo(dir.filePath(QString(mode) + "/snapshots.jsonl")).size() > 1000);
     }
     const QString plots = dir.filePath("compare-figures");
-    const Result r = runTrainer({"--compare", dir.filePath("sq"), dir.filePath("float"), "--plots", plots}, true);
+    sq::testing::RunOptions noDisplay;
+    noDisplay.headless = true; // sq-train must choose the offscreen platform itself
+    const Result r = runTrainer({"--compare", dir.filePath("sq"), dir.filePath("float"), "--plots", plots}, noDisplay);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     for (const char* name : {"frontier", "compare"})
         for (const char* suffix : {".png", ".pdf", ".svg"}) {

@@ -6,12 +6,12 @@
 #include "core/io/model_file.h"
 #include "core/model_eval.h"
 #include "support/idx_fixture.h"
+#include "support/run_program.h"
 
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -25,25 +25,15 @@ const char* const kFashionDir = "/usr/share/datasets/fashion-mnist";
 // Debian's interpreter, with python3-onnx and python3-opencv: another python may come first on PATH.
 const char* const kPython = "/usr/bin/python3";
 
-struct Result {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Result = sq::testing::ProgramResult;
+using sq::testing::runTrainer;
 
 Result run(const QString& program, const QStringList& args, const QString& workDir = {})
 {
-    QProcess p;
-    if (!workDir.isEmpty())
-        p.setWorkingDirectory(workDir);
-    p.start(program, args);
-    if (!p.waitForFinished(600000))
-        p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    sq::testing::RunOptions options;
+    options.workDir = workDir;
+    return sq::testing::runProgram(program, args, options);
 }
-
-Result runTrainer(const QStringList& args) { return run(QStringLiteral(SQ_TRAIN_PATH), args); }
 
 // One training run whose exports the tests check.
 struct RunCase {
