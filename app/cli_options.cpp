@@ -130,6 +130,8 @@ Options parseOptions(const std::vector<std::string>& args)
         {"--save-session", [&](auto&, auto& v) { o.saveSession = v; }},
         {"--resume", [&](auto&, auto& v) { o.resumeSession = v; }},
         {"--good-state-every", [&](auto& f, auto& v) { c.goodStateEveryBatches = parseInt(f, v); }},
+        {"--blow-up-window", [&](auto& f, auto& v) { c.blowUpWindow = parseInt(f, v); }},
+        {"--collapse-window", [&](auto& f, auto& v) { c.collapseWindow = parseInt(f, v); }},
     };
 
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -264,6 +266,10 @@ Evaluation and output
                              apply (see docs/session-file.md for the flags that may be given)
   --good-state-every N       in-memory copy of the state every N batches, restored when the loss
                              turns NaN or infinite (default 25)
+  --blow-up-window N         diverged also when the mean loss over N batches exceeds 10 ln(classes)
+                             (default 10)
+  --collapse-window N        paused when the training accuracy stays within 25% of chance over N
+                             batches (default 200; 0: never)
   --plots DIR                also render every view (PNG, PDF, SVG) and report.html into DIR,
                              with the explorer's own code and no display
   --compare RUN_DIR...       no training: compare finished runs' folders in a table; with

@@ -24,11 +24,38 @@ std::string valueWord(double v)
 // Above this ratio to its usual value a knob is a suspect even without a recent change.
 constexpr double kSuspectRatio = 3.0;
 
+// What happened, up to where the report goes on to the cause.
+std::string whatHappened(const DivergenceContext& c)
+{
+    std::ostringstream m;
+    const std::string where = " at step " + std::to_string(c.step) + " (epoch " + std::to_string(c.epoch) + ", batch "
+                              + std::to_string(c.batch) + ")";
+    switch (c.failure) {
+    case Failure::NonFinite:
+        m << "training diverged: the " << c.quantity << " became " << valueWord(c.value) << where;
+        break;
+    case Failure::BlowUp:
+        m << "training diverged: the " << c.quantity << " averaged " << number(c.value) << " over the "
+          << c.windowBatches << " batches up to step " << c.step << " (epoch " << c.epoch << ", batch " << c.batch
+          << "), " << number(std::round(c.value / c.reference)) << " times the chance level " << number(c.reference)
+          << ",";
+        break;
+    case Failure::Collapse:
+        m.precision(3);
+        m << "training collapsed: the " << c.quantity << " was " << 100.0 * c.value << "% over the "
+          << c.windowBatches << " batches up to step " << c.step << " (epoch " << c.epoch << ", batch " << c.batch
+          << "), where guessing scores " << 100.0 * c.reference << "%,";
+        break;
+    }
+    return m.str();
+}
+
 } // namespace
 
 DivergenceReport diagnoseDivergence(const DivergenceContext& c)
 {
     DivergenceReport r;
+    r.failure = c.failure;
     r.step = c.step;
     r.epoch = c.epoch;
     r.batch = c.batch;
@@ -74,8 +101,7 @@ DivergenceReport diagnoseDivergence(const DivergenceContext& c)
     }
 
     std::ostringstream m;
-    m << "training diverged: the " << c.quantity << " became " << valueWord(c.value) << " at step " << c.step
-      << " (epoch " << c.epoch << ", batch " << c.batch << ")" << why << ". The state of step " << c.restoredStep
+    m << whatHappened(c) << why << ". The state of step " << c.restoredStep
       << " was restored and training is paused";
     if (suspect) {
         r.parameter = suspect->name;

@@ -1,5 +1,8 @@
-// What the trainer says when training diverges (a NaN or infinite loss): where it happened, which
-// state it went back to, and which hyperparameter is the likely cause.
+// What the trainer says when training fails: where it happened, which state it went back to, and
+// which hyperparameter is the likely cause. Three failures: a NaN or infinite loss or regularizer;
+// a finite blow-up (the loss far above chance level over a window of batches: Adam with lr = 100
+// never overflows, its loss sits at 1e5); a collapse (training accuracy at chance over a long
+// window: lambda = 1e6 pins every weight to the grid and nothing is learnt, with finite numbers).
 #pragma once
 
 #include "core/history_events.h"
@@ -10,12 +13,19 @@
 
 namespace sq {
 
+enum class Failure {
+    NonFinite, // value is NaN or an infinity
+    BlowUp,    // value is the window's mean loss, far above reference = chance level ln(classes)
+    Collapse,  // value is the window's training accuracy, at reference = chance accuracy 1/classes
+};
+
 struct DivergenceReport {
+    Failure failure = Failure::NonFinite;
     std::int64_t step = 0;         // the step that produced the value (1-based, as history rows count)
     int epoch = 0;                 // 1-based
     int batch = 0;                 // 1-based within the epoch
-    std::string quantity;          // "loss" or "regularizer"
-    double value = 0.0;            // NaN or an infinity
+    std::string quantity;          // "loss", "regularizer" or "training accuracy"
+    double value = 0.0;            // see Failure
     std::int64_t restoredStep = 0; // the steps the restored state had taken
     std::string parameter;         // the likely cause: "lr", "lambda", "gamma" or "mu"
     double parameterValue = 0.0;   // its value when training diverged
@@ -32,6 +42,9 @@ struct DivergenceKnob {
 };
 
 struct DivergenceContext {
+    Failure failure = Failure::NonFinite;
+    double reference = 0.0; // BlowUp and Collapse: the chance level the value is compared with
+    int windowBatches = 0;  // BlowUp and Collapse: the batches the value was measured over
     std::int64_t step = 0;
     int epoch = 0;
     int batch = 0;

@@ -99,6 +99,8 @@ void TrainConfig::validate() const
     requireInt("--snapshot-ms", snapshotEveryMs, 1, 3'600'000);
     requireInt("--histogram-bins", histogramBins, 8, 4096);
     requireInt("--good-state-every", goodStateEveryBatches, 1, 1'000'000);
+    requireInt("--blow-up-window", blowUpWindow, 1, 1'000'000);
+    requireInt("--collapse-window", collapseWindow, 0, 1'000'000);
 }
 
 } // namespace sq

@@ -55,6 +55,12 @@ struct TrainConfig {
     // when the loss turns NaN or infinite. A copy costs about 0.2 ms for mlp with Adam (3.2 MB),
     // a ninth of a 1.8 ms step on two threads: about 0.5% of training time at 25.
     int goodStateEveryBatches = 25;
+    // Failures with finite numbers (core/divergence.h), judged over windows of batches: a mean
+    // cross-entropy above 10 ln(classes) over blowUpWindow batches diverges; a training accuracy
+    // within 25% of chance over collapseWindow batches is a collapse (0: never, for deliberate
+    // experiments on unlearnable labels). A healthy Fashion-MNIST run is above 70% after 200.
+    int blowUpWindow = 10;
+    int collapseWindow = 200;
 
     int resolvedCommitEpochs() const;
     int resolvedThreads() const;

@@ -134,6 +134,8 @@ bool Trainer::step()
     pullControls();
     if (!haveGoodState_ || (step_ % config_.goodStateEveryBatches == 0 && goodState_.step != step_))
         keepGoodState();
+    if (!haveHealthyState_ && config_.collapseWindow > 0)
+        keepHealthyState();
 
     const auto start = Clock::now();
     trainBatches_.next(images_, labels_);
@@ -141,7 +143,7 @@ bool Trainer::step()
     const Tensor& logits = model_->forward(images_, Pass::Train);
     const LossResult loss = softmaxCrossEntropy(logits, labels_, gradLogits_);
     if (!std::isfinite(loss.loss)) {
-        diverged("loss", loss.loss);
+        fail(failureContext(Failure::NonFinite, "loss", loss.loss));
         return false;
     }
     model_->backward(images_, gradLogits_);
@@ -149,7 +151,7 @@ bool Trainer::step()
     // Caught before the optimizer step: non-finite weights make this (or the next) batch's loss
     // or regularizer non-finite, so no weight update is ever taken from them.
     if (!std::isfinite(reg)) {
-        diverged("regularizer", reg);
+        fail(failureContext(Failure::NonFinite, "regularizer", reg));
         return false;
     }
     optimizer_->step(static_cast<float>(lr_));
@@ -175,7 +177,7 @@ bool Trainer::step()
                    || secondsSince(lastSnapshotTime_) * 1000.0 >= config_.snapshotEveryMs)) {
         publishSnapshot();
     }
-    return true;
+    return !failedOverWindow(loss.loss, loss.correct, n);
 }
 
 void Trainer::runEpoch()
@@ -557,6 +559,7 @@ void Trainer::restoreState(const TrainerState& s)
         method.fail(std::to_string(method.left()) + " bytes left over");
     applyState(s, true);
     haveGoodState_ = false; // the next step keeps this state as the good one
+    haveHealthyState_ = false;
 }
 
 void Trainer::applyState(const TrainerState& s, bool history)
@@ -607,6 +610,13 @@ void Trainer::applyState(const TrainerState& s, bool history)
     lastSnapshotTime_ = Clock::now();
 }
 
+void Trainer::keepHealthyState()
+{
+    captureInto(healthyState_, false);
+    healthyHistory_ = {history_.steps.size(), history_.epochs.size(), history_.events.size()};
+    haveHealthyState_ = true;
+}
+
 void Trainer::keepGoodState()
 {
     // A healthy run's cross-entropy stays near or below chance level, ln(classes); a mean of three
@@ -629,15 +639,17 @@ void Trainer::keepGoodState()
     haveGoodState_ = true;
 }
 
-void Trainer::diverged(const char* quantity, double value)
+DivergenceContext Trainer::failureContext(Failure failure, const char* quantity, double value) const
 {
     // Hyperparameters in effect now (a live change stays: the user lowers it and resumes).
     const TrainConfig defaults;
     const bool sqFamily = isSqFamily(config_.sq.mode) && config_.sq.mode != QuantMode::Float;
     const double usualLr = config_.optimizer.kind == OptimizerKind::Sgd ? 0.1 : defaults.learningRate;
     DivergenceContext c;
-    c.step = step_ + 1;
-    c.epoch = epoch_ + 1;
+    c.failure = failure;
+    // A window is judged after its last step was taken, possibly the step that ended the epoch.
+    c.step = failure == Failure::NonFinite ? step_ + 1 : step_;
+    c.epoch = failure == Failure::NonFinite || epochStarted_ ? epoch_ + 1 : epoch_;
     c.batch = trainBatches_.position();
     c.quantity = quantity;
     c.value = value;
@@ -648,8 +660,55 @@ void Trainer::diverged(const char* quantity, double value)
                {"mu", "--mu", mu_, defaults.mu, config_.sq.mode == QuantMode::Cpq}};
     c.events = history_.events;
     c.recentSteps = std::max<std::int64_t>(2 * config_.goodStateEveryBatches, 100);
-    lastDivergence_ = diagnoseDivergence(c);
+    return c;
+}
+
+bool Trainer::failedOverWindow(double loss, int correct, int images)
+{
+    const int classes = std::max(2, data_->train.classes);
+    blowUpWindow_.add(loss, 0.0, correct, images, 0.0);
+    if (blowUpWindow_.batches >= config_.blowUpWindow) {
+        const double mean = blowUpWindow_.crossEntropy / blowUpWindow_.batches;
+        const double chance = std::log(static_cast<double>(classes));
+        blowUpWindow_ = TrainingWindow{};
+        if (mean > 10.0 * chance) {
+            DivergenceContext c = failureContext(Failure::BlowUp, "loss", mean);
+            c.reference = chance;
+            c.windowBatches = config_.blowUpWindow;
+            fail(c);
+            return true;
+        }
+    }
+    if (config_.collapseWindow <= 0)
+        return false;
+    collapseWindow_.add(loss, 0.0, correct, images, 0.0);
+    if (collapseWindow_.batches < config_.collapseWindow)
+        return false;
+    const double accuracy = static_cast<double>(collapseWindow_.correct) / static_cast<double>(collapseWindow_.images);
+    collapseWindow_ = TrainingWindow{};
+    const double chance = 1.0 / classes;
+    if (accuracy > 1.25 * chance) {
+        keepHealthyState();
+        return false;
+    }
+    // The good state of a few batches ago is as collapsed as now: back to the state that ended
+    // the last window above chance (or the run's first).
+    std::swap(goodState_, healthyState_);
+    std::swap(goodHistory_, healthyHistory_);
+    haveHealthyState_ = false;
+    DivergenceContext c = failureContext(Failure::Collapse, "training accuracy", accuracy);
+    c.reference = chance;
+    c.windowBatches = config_.collapseWindow;
+    fail(c);
+    return true;
+}
+
+void Trainer::fail(const DivergenceContext& context)
+{
+    lastDivergence_ = diagnoseDivergence(context);
     ++divergences_;
+    blowUpWindow_ = TrainingWindow{};
+    collapseWindow_ = TrainingWindow{};
 
     // Back to the last good state, keeping the live values the user set since (recorded as
     // changes at the restored step, so the history says which values the replay runs with).

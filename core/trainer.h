@@ -35,8 +35,10 @@ public:
     void setEpochSink(EpochSink sink) { epochSink_ = std::move(sink); }
 
     // One mini-batch (and, after an epoch's last batch, the evaluation). False once finished, and
-    // when the batch diverged: a NaN or infinite loss or regularizer is caught before it reaches
-    // the weights, the last good state comes back (see lastDivergence()) and the controls pause.
+    // when training failed (core/divergence.h): a NaN or infinite loss or regularizer is caught
+    // before it reaches the weights, and a loss far above chance level ends its window; the last
+    // good state comes back (see lastDivergence()) and the controls pause. A collapse to chance
+    // accuracy goes back to the state that ended the last window above chance.
     bool step();
     // The rest of the current epoch, unless stopped, finished or diverged first.
     void runEpoch();
@@ -91,7 +93,14 @@ private:
     DataFingerprint fingerprint() const;
     // Copies the state into spare_ and swaps it in as goodState_ when every value is finite.
     void keepGoodState();
-    void diverged(const char* quantity, double value);
+    // Copies the state into healthyState_: at the start and after each collapse window above chance.
+    void keepHealthyState();
+    // The diagnosis's view of a failure now: where, the live knobs and their changes.
+    DivergenceContext failureContext(Failure failure, const char* quantity, double value) const;
+    // Reports the failure, goes back to the last good state (not for a collapse) and pauses.
+    void fail(const DivergenceContext& context);
+    // Judges the blow-up and collapse windows after a batch; true (and paused) when one failed.
+    bool failedOverWindow(double loss, int correct, int images);
     // Replaces the trainer's state; with history = false the history is truncated to the sizes
     // goodHistory_ recorded instead of replaced.
     void applyState(const TrainerState& state, bool history);
@@ -172,6 +181,13 @@ private:
     int batchesSinceCapture_ = 0;
     std::optional<DivergenceReport> lastDivergence_;
     int divergences_ = 0;
+    // The windows failedOverWindow() judges, started afresh after a failure, and the state a
+    // collapse returns to. Not part of a session: a resumed run starts them again.
+    TrainingWindow blowUpWindow_;
+    TrainingWindow collapseWindow_;
+    TrainerState healthyState_;
+    HistorySizes healthyHistory_;
+    bool haveHealthyState_ = false;
 };
 
 // Lengthens (or shortens, down to the epochs already trained) the run `state` continues: the

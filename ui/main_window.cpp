@@ -756,7 +756,9 @@ void MainWindow::showDivergence(const QString& message)
     lastDivergence_ = message;
     statusBar()->showMessage(message, 30000);
     // Non-modal: the live controls stay reachable to lower the parameter before resuming.
-    auto* box = new QMessageBox(QMessageBox::Warning, tr("Training diverged"), message, QMessageBox::Ok, this);
+    const QString title = message.startsWith(QLatin1String("training collapsed")) ? tr("Training collapsed")
+                                                                                   : tr("Training diverged");
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setObjectName(QStringLiteral("divergenceDialog"));
     box->open();

@@ -267,6 +267,8 @@ std::string frameFile(const FileFormat& format, std::string_view body)
     return std::move(w.out());
 }
 
+std::uint32_t frameVersion(const std::string& bytes) { return readU32At(bytes, 8); }
+
 std::size_t checkFrame(const FileFormat& format, const std::string& bytes, const std::string& name)
 {
     const std::string what = format.description;

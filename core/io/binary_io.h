@@ -103,6 +103,9 @@ std::string frameFile(const FileFormat& format, std::string_view body);
 // length (truncated / trailing bytes) and the CRC-32; returns the offset of the body, which ends
 // kFileTrailerBytes before the end. Every sq::Error starts with `name`.
 std::size_t checkFrame(const FileFormat& format, const std::string& bytes, const std::string& name);
+// The format version of a file checkFrame() accepted: readers of a file written by an older
+// version take what that version wrote.
+std::uint32_t frameVersion(const std::string& bytes);
 // The whole file, refused before reading when it is not a regular file or larger than maxBytes.
 std::string readBinaryFile(const std::string& path, const FileFormat& format);
 

@@ -29,12 +29,12 @@ constexpr std::uint32_t kMaxMethodState = 1u << 30;
 // with; on a change, add the field to the encoder, the decoder and docs/session-file.md, then
 // update the size.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-static_assert(sizeof(TrainConfig) == 416, "TrainConfig changed: save the new field in session files");
+static_assert(sizeof(TrainConfig) == 424, "TrainConfig changed: save the new field in session files");
 static_assert(sizeof(StepRecord) == 144, "StepRecord changed: save the new field in session files");
 static_assert(sizeof(EpochRecord) == 184, "EpochRecord changed: save the new field in session files");
 static_assert(sizeof(LayerQuantState) == 296, "LayerQuantState changed: save the new field in session files");
 static_assert(sizeof(ControlEvent) == 64, "ControlEvent changed: save the new field in session files");
-static_assert(sizeof(TrainerState) == 840, "TrainerState changed: save the new field in session files");
+static_assert(sizeof(TrainerState) == 848, "TrainerState changed: save the new field in session files");
 #endif
 
 template <typename Enum>
@@ -114,9 +114,11 @@ void writeConfig(BinaryWriter& w, const TrainConfig& c)
     w.i32(c.snapshotEveryMs);
     w.i32(c.histogramBins);
     w.i32(c.goodStateEveryBatches);
+    w.i32(c.blowUpWindow);
+    w.i32(c.collapseWindow);
 }
 
-TrainConfig readConfig(BinaryReader& r)
+TrainConfig readConfig(BinaryReader& r, std::uint32_t version)
 {
     TrainConfig c;
     c.datasetDir = r.str(kMaxPath, "dataset folder");
@@ -177,6 +179,10 @@ TrainConfig readConfig(BinaryReader& r)
     c.snapshotEveryMs = r.i32("snapshot milliseconds");
     c.histogramBins = r.i32("histogram bins");
     c.goodStateEveryBatches = r.i32("good-state interval");
+    if (version >= 2) {
+        c.blowUpWindow = r.i32("blow-up window");
+        c.collapseWindow = r.i32("collapse window");
+    }
     try {
         c.validate();
     } catch (const Error& e) {
@@ -492,7 +498,7 @@ TrainerState decodeSessionFile(const std::string& bytes, const std::string& name
     const std::size_t begin = checkFrame(kFormat, bytes, name);
     BinaryReader r(bytes, begin, bytes.size() - kFileTrailerBytes, name + ": malformed session file");
     TrainerState s;
-    s.config = readConfig(r);
+    s.config = readConfig(r, frameVersion(bytes));
 
     s.data.trainCount = r.i32("training images");
     s.data.testCount = r.i32("test images");

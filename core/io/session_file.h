@@ -11,7 +11,8 @@ namespace sq {
 
 class Trainer;
 
-inline constexpr std::uint32_t kSessionFileVersion = 1;
+// 2: the blow-up and collapse windows in the settings (version 1 files load with their defaults).
+inline constexpr std::uint32_t kSessionFileVersion = 2;
 
 // The file's bytes. Throws sq::Error if a value cannot be stored (an over-long string).
 std::string encodeSessionFile(const TrainerState& state);

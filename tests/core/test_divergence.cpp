@@ -1,10 +1,12 @@
 // Divergence: a NaN or infinite loss is caught within the batch that produced it, the trainer
 // pauses and comes back to its last good state bit for bit, names the likely cause, and trains
 // on once the user lowers it.
+#include "core/data/dataset.h"
 #include "core/divergence.h"
 #include "core/error.h"
 #include "core/io/binary_io.h"
 #include "core/trainer.h"
+#include "support/fashion_mnist.h"
 #include "synthetic_data.h"
 
 #include <QtTest>
@@ -87,6 +89,9 @@ private slots:
     void diagnosis_data();
     void diagnosis();
     void goodStateIsRefreshedOnItsCadence();
+    void finiteBlowUpIsCaughtOverItsWindow();
+    void collapseToChanceIsCaughtAndNamesLambda();
+    void healthyRunNeverFails();
 };
 
 void TestDivergence::nanIsCaughtWithinOneBatchAndTheLastGoodStateComesBack()
@@ -250,4 +255,80 @@ void TestDivergence::goodStateIsRefreshedOnItsCadence()
 }
 
 QTEST_GUILESS_MAIN(TestDivergence)
+// Adam with lr = 100 never overflows: the loss sits at 1e4-1e5 with finite weights. The mean
+// over the blow-up window gives it away; the state before it comes back and lr is named.
+void TestDivergence::finiteBlowUpIsCaughtOverItsWindow()
+{
+    TrainConfig c = config();
+    c.learningRate = 100.0;
+    c.collapseWindow = 0;
+    Trainer t(c, data());
+    QVERIFY(stepUntilDiverged(t, 200));
+    const DivergenceReport r = *t.lastDivergence();
+    QCOMPARE(int(r.failure), int(Failure::BlowUp));
+    QVERIFY(std::isfinite(r.value) && r.value > 10.0 * std::log(4.0));
+    QCOMPARE(r.step % c.blowUpWindow, std::int64_t(0)); // judged when a window ends
+    QCOMPARE(r.parameter, std::string("lr"));
+    QVERIFY2(r.message.find("training diverged: the loss averaged") != std::string::npos, r.message.c_str());
+    QVERIFY2(r.message.find("over the 10 batches up to step " + std::to_string(r.step)) != std::string::npos,
+             r.message.c_str());
+    QVERIFY2(r.message.find("lower lr (--lr, now 100) and resume.") != std::string::npos, r.message.c_str());
+    QVERIFY(r.restoredStep < r.step);
+    QCOMPARE(t.stepCount(), r.restoredStep);
+    QVERIFY(t.controls().paused());
+}
+
+// lambda = 1e6 pins every weight to its grid and nothing is learnt, with finite numbers (on
+// Fashion-MNIST, not on the separable blobs, which even pinned weights tell apart): after the
+// collapse window at chance accuracy the run goes back to its last state above chance (here the
+// first: it collapsed from the start), pauses and names lambda; lowered, the run learns again
+// (pinned weights would take epochs to recover).
+void TestDivergence::collapseToChanceIsCaughtAndNamesLambda()
+{
+    SQ_REQUIRE_FASHION_MNIST(dir);
+    auto fashion = std::make_shared<const DatasetSplits>(loadDataset(dir, DatasetKind::Idx, 3200, 500));
+    TrainConfig c = config();
+    c.arch = "flatten, dense 32, relu, dense 10";
+    c.epochs = 2;
+    c.lambda = 1e6;
+    c.collapseWindow = 50;
+    Trainer t(c, fashion);
+    QVERIFY(stepUntilDiverged(t, 200));
+    const DivergenceReport r = *t.lastDivergence();
+    QCOMPARE(int(r.failure), int(Failure::Collapse));
+    QVERIFY(r.value <= 1.25 * 0.1);
+    QCOMPARE(r.step % 50, std::int64_t(0));
+    QCOMPARE(r.restoredStep, std::int64_t(0));
+    QCOMPARE(t.stepCount(), std::int64_t(0));
+    QVERIFY(allFinite(t));
+    QCOMPARE(r.parameter, std::string("lambda"));
+    QVERIFY2(r.message.find("training collapsed: the training accuracy was") != std::string::npos, r.message.c_str());
+    QVERIFY2(r.message.find("where guessing scores 10%, with lambda = 1e+06") != std::string::npos, r.message.c_str());
+    QVERIFY2(r.message.find("The state of step 0 was restored and training is paused: lower lambda (--lambda, now 1e+06)")
+                 != std::string::npos,
+             r.message.c_str());
+    QVERIFY(t.controls().paused());
+
+    t.controls().lambda.set(1.0);
+    t.controls().resume();
+    while (!t.finished())
+        QVERIFY2(t.step(), t.lastDivergence()->message.c_str());
+    QCOMPARE(t.divergences(), 1);
+    QVERIFY(t.history().epochs.back().evaluation.quantizedAccuracy > 0.5);
+}
+
+// Short windows on a healthy run: neither judge ever fires.
+void TestDivergence::healthyRunNeverFails()
+{
+    TrainConfig c = config();
+    c.blowUpWindow = 1;
+    c.collapseWindow = 8;
+    Trainer t(c, data());
+    for (int i = 0; i < 16; ++i) // the first windows: accuracy rises from chance within them
+        t.step();
+    t.run();
+    QVERIFY(t.finished());
+    QCOMPARE(t.divergences(), 0);
+}
+
 #include "test_divergence.moc"

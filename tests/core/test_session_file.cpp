@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -165,6 +166,7 @@ private slots:
     void everyTruncationIsRefused();
     void everyFlippedByteIsRefused();
     void foreignNewerAndFlaggedFilesAreRefused();
+    void versionOneFilesStillLoad();
     void bodyValuesAreBoundedBeforeAllocating();
     void mismatchedStateChangesNothing();
     void epochsCanBeExtended();
@@ -314,12 +316,46 @@ void TestSessionFile::foreignNewerAndFlaggedFilesAreRefused()
     std::string newer = bytes;
     setU32(newer, 8, kSessionFileVersion + 1);
     resealCrc(newer);
-    expectError(newer, "format version 2 is newer than this program supports");
+    expectError(newer, QStringLiteral("format version %1 is newer than this program supports").arg(kSessionFileVersion + 1));
     std::string flagged = bytes;
     setU32(flagged, 12, 4);
     resealCrc(flagged);
     expectError(flagged, "uses flags 0x00000004");
     expectError(bytes + "x", "1 unexpected bytes after the end");
+}
+
+// Version 1 had no blow-up and collapse windows: the same file without them, marked version 1,
+// loads with their defaults and everything else as saved.
+void TestSessionFile::versionOneFilesStillLoad()
+{
+    TrainConfig c = smallConfig(QuantMode::Sq);
+    c.arch = "dense 3";
+    c.blowUpWindow = 777'777; // distinctive bytes to find in the body
+    c.collapseWindow = 654'321;
+    Trainer t(c, testing::blobs(96, 32, 3, 2));
+    t.step();
+    const TrainerState saved = t.captureState();
+    std::string bytes = encodeSessionFile(saved);
+
+    std::string windows(8, '\0');
+    setU32(windows, 0, 777'777);
+    setU32(windows, 4, 654'321);
+    const std::size_t at = bytes.find(windows);
+    QVERIFY(at != std::string::npos && bytes.find(windows, at + 1) == std::string::npos);
+    bytes.erase(at, windows.size());
+    setU32(bytes, 8, 1);
+    setU32(bytes, 16, static_cast<std::uint32_t>(bytes.size() - kFileHeaderBytes - kFileTrailerBytes));
+    resealCrc(bytes);
+
+    const TrainerState loaded = decodeSessionFile(bytes, "old.sqs");
+    const TrainConfig defaults;
+    QCOMPARE(loaded.config.blowUpWindow, defaults.blowUpWindow);
+    QCOMPARE(loaded.config.collapseWindow, defaults.collapseWindow);
+    QCOMPARE(loaded.config.arch, c.arch);
+    QCOMPARE(loaded.step, saved.step);
+    QCOMPARE(loaded.params.size(), saved.params.size());
+    QVERIFY(std::equal(loaded.params.back().data(), loaded.params.back().data() + loaded.params.back().size(),
+                       saved.params.back().data()));
 }
 
 void TestSessionFile::bodyValuesAreBoundedBeforeAllocating()

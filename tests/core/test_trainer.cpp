@@ -4,12 +4,12 @@
 #include "core/error.h"
 #include "core/io/run_files.h"
 #include "core/trainer.h"
+#include "support/fashion_mnist.h"
 #include "synthetic_data.h"
 
 #include <QtTest>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
 using namespace sq;
@@ -461,12 +461,7 @@ void TestTrainer::runFilesAreWritten()
 // chance (10%) in a short SQ run with a commit epoch.
 void TestTrainer::fashionMnistEndToEnd()
 {
-    const std::string dir = defaultDatasetDir();
-    if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz")) {
-        if (qEnvironmentVariableIsSet("CI"))
-            QFAIL("Fashion-MNIST is missing: scripts/install-deps.sh installs dataset-fashion-mnist");
-        QSKIP("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
-    }
+    SQ_REQUIRE_FASHION_MNIST(dir);
     auto data = std::make_shared<const DatasetSplits>(loadDataset(dir, DatasetKind::Idx, 8000, 2000));
     TrainConfig c;
     c.model = "mlp";

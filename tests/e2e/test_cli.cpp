@@ -1,6 +1,7 @@
 // sq-train as a user runs it: help, version, refusals with a clear message and exit code, and a
 // short run that writes its run folder.
 #include "core/data/dataset.h"
+#include "support/fashion_mnist.h"
 #include "support/idx_fixture.h"
 #include "support/run_program.h"
 
@@ -13,7 +14,6 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <filesystem>
 
 using Result = sq::testing::ProgramResult;
 using sq::testing::runTrainer;
@@ -212,12 +212,7 @@ void TestCli::uniqAndCpqRuns()
 {
     QFETCH(QStringList, mode);
     QFETCH(QString, method);
-    const std::string data = sq::defaultDatasetDir();
-    if (!std::filesystem::exists(data + "/train-images-idx3-ubyte.gz")) {
-        if (qEnvironmentVariableIsSet("CI"))
-            QFAIL("Fashion-MNIST is missing: scripts/install-deps.sh installs dataset-fashion-mnist");
-        QSKIP("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
-    }
+    SQ_REQUIRE_FASHION_MNIST(data);
     QTemporaryDir dir;
     const QString out = dir.filePath("run");
     const Result r = runTrainer(QStringList{"--dataset", QString::fromStdString(data), "--train-limit", "3000",
