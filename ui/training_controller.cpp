@@ -3,6 +3,7 @@
 #include "ui/training_session.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFileInfo>
 #include <QMetaObject>
 #include <QThread>
@@ -22,17 +23,24 @@ std::mutex& handOffMutex()
     return mutex;
 }
 
-// A fresh folder for a run, named so that a listing sorts by model, method and start time.
+// A fresh folder for a run, named so that a listing sorts by model, method and start time, and
+// created now: runs started within the same second (or by another explorer) each reserve their
+// own. The session removes it again if the run ends before its first step.
 QString runFolderFor(const QString& runsDirectory, const TrainConfig& config)
 {
     const QString model = config.arch.empty() ? QString::fromStdString(config.model) : QStringLiteral("custom");
     const QString base = QStringLiteral("%1/%2-%3-%4")
                              .arg(runsDirectory, model, QString::fromStdString(toString(config.sq.mode)),
                                   QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
-    QString dir = base;
-    for (int n = 2; QFileInfo::exists(dir); ++n)
-        dir = base + QStringLiteral("-%1").arg(n);
-    return dir;
+    QDir().mkpath(runsDirectory);
+    for (int n = 1;; ++n) {
+        const QString dir = n == 1 ? base : base + QStringLiteral("-%1").arg(n);
+        if (QFileInfo::exists(dir))
+            continue;
+        // Not created and still absent: the folder cannot be made (saving the run says why).
+        if (QDir().mkdir(dir) || !QFileInfo::exists(dir))
+            return dir;
+    }
 }
 } // namespace
 

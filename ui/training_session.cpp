@@ -6,6 +6,7 @@
 #include "ui/model_export.h"
 #include "ui/session_io.h"
 
+#include <QDir>
 #include <QFile>
 
 namespace sq::ui {
@@ -14,6 +15,12 @@ TrainingSession::TrainingSession(TrainConfig config, std::shared_ptr<Controls> c
                                  std::shared_ptr<const DatasetSplits> cachedData)
     : config_(std::move(config)), controls_(std::move(controls)), data_(std::move(cachedData))
 {
+}
+
+TrainingSession::~TrainingSession()
+{
+    if (!runFolder_.empty())
+        QDir().rmdir(QString::fromStdString(runFolder_)); // only an empty one: a run never saved
 }
 
 std::shared_ptr<const Snapshot> TrainingSession::takeLatest()

@@ -27,6 +27,8 @@ class TrainingSession : public QObject {
 public:
     TrainingSession(TrainConfig config, std::shared_ptr<Controls> controls,
                     std::shared_ptr<const DatasetSplits> cachedData);
+    // After the worker thread has ended: removes the run folder if nothing was saved into it.
+    ~TrainingSession() override;
 
     // GUI thread: the newest snapshot; clears the "delivery pending" flag so the next snapshot
     // signals again.
@@ -62,7 +64,8 @@ public:
     void exportRequested();
 
     // Before the thread starts: the folder the run's history.csv, summary.json and snapshots.jsonl
-    // go to when it finishes or is stopped (empty: the run is not saved).
+    // go to when it finishes or is stopped (empty: the run is not saved). Created by the caller
+    // to reserve the name; removed again if the run ends before its first step.
     void setRunFolder(std::string dir) { runFolder_ = std::move(dir); }
 
     // After prepare(): the trainer, for the worker thread only; tests read it after the thread ends.

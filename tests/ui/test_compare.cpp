@@ -22,6 +22,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <memory>
+#include <vector>
+
 using namespace sq;
 using namespace sq::ui;
 
@@ -63,6 +66,7 @@ private slots:
     void frontierAndCompareViews();
     void openingOneRunRedisplaysIt();
     void guiSavesItsRunsOnTheWorker();
+    void runsStartedTogetherKeepTheirOwnFolders();
 
 private:
     QTemporaryDir tmp_;
@@ -187,6 +191,51 @@ void TestCompare::guiSavesItsRunsOnTheWorker()
     QVERIFY(run.snapshots.size() > 3);
     QVERIFY(run.snapshots.back()->finished);
     QCOMPARE(run.snapshots.back()->step, run.summary.steps);
+}
+
+// Folders are named to the second: runs started within one second each reserve their own, and a
+// run stopped before its first step leaves no folder behind.
+void TestCompare::runsStartedTogetherKeepTheirOwnFolders()
+{
+    QTemporaryDir data;
+    QVERIFY(testing::writeIdxDataset(data.path(), 64, 32));
+    const QString runs = tmp_.filePath("same-second");
+    TrainConfig c;
+    c.datasetDir = data.path().toStdString();
+    c.arch = "dense 8, relu, dense 10";
+    c.epochs = 1;
+    c.commitEpochs = 0;
+    c.batchSize = 16;
+    c.threads = 1;
+    c.recalibrationImages = 32;
+
+    // Three explorers' worth of runs, all started before any has saved.
+    std::vector<std::unique_ptr<TrainingController>> controllers;
+    std::vector<std::unique_ptr<QSignalSpy>> spies;
+    for (int i = 0; i < 3; ++i) {
+        controllers.push_back(std::make_unique<TrainingController>());
+        controllers.back()->setRunsDirectory(runs);
+        spies.push_back(std::make_unique<QSignalSpy>(controllers.back().get(), &TrainingController::runSaved));
+    }
+    for (auto& controller : controllers)
+        controller->start(c);
+    QStringList folders;
+    for (auto& saved : spies) {
+        QTRY_COMPARE_WITH_TIMEOUT(saved->size(), 1, 60000);
+        folders << saved->front().front().toString();
+    }
+    folders.removeDuplicates();
+    QCOMPARE(folders.size(), 3);
+    for (const QString& f : folders)
+        QVERIFY2(QFileInfo::exists(f + "/summary.json"), qPrintable(f));
+
+    {
+        TrainingController controller;
+        controller.setRunsDirectory(runs);
+        controller.start(c, /*startPaused=*/true);
+        controller.stop(); // before any step
+    }
+    QCOMPARE(QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 3);
 }
 
 QTEST_MAIN(TestCompare)
