@@ -3,6 +3,7 @@
 // one run re-displays its last snapshot; the GUI saves its own runs' folders on the worker.
 #include "core/synthetic_data.h"
 #include "support/idx_fixture.h"
+#include "support/tiny_run.h"
 
 #include "core/io/run_files.h"
 #include "core/io/run_loader.h"
@@ -200,14 +201,8 @@ void TestCompare::runsStartedTogetherKeepTheirOwnFolders()
     QTemporaryDir data;
     QVERIFY(testing::writeIdxDataset(data.path(), 64, 32));
     const QString runs = tmp_.filePath("same-second");
-    TrainConfig c;
-    c.datasetDir = data.path().toStdString();
-    c.arch = "dense 8, relu, dense 10";
-    c.epochs = 1;
+    TrainConfig c = testing::tinyRunConfig(data.path(), 1);
     c.commitEpochs = 0;
-    c.batchSize = 16;
-    c.threads = 1;
-    c.recalibrationImages = 32;
 
     // Three explorers' worth of runs, all started before any has saved.
     std::vector<std::unique_ptr<TrainingController>> controllers;
