@@ -216,6 +216,11 @@ void MetricsView::addSnapshot(const std::shared_ptr<const sq::Snapshot>& snapsho
         lambda_.add(t, control);
     if (s.gamma > 0.0 && mode_ != "cpq" && mode_ != "uniq")
         gamma_.add(t, s.gamma);
+    if (s.evaluatedEpochs < evaluatedEpochs_) { // back to a state before an evaluation (divergence)
+        evaluatedEpochs_ = s.evaluatedEpochs;
+        testFloat_.dropAfter(evaluatedEpochs_);
+        testQuantized_.dropAfter(evaluatedEpochs_);
+    }
     if (s.lastEvaluation && s.evaluatedEpochs > evaluatedEpochs_) {
         evaluatedEpochs_ = s.evaluatedEpochs;
         testFloat_.add(evaluatedEpochs_, 100.0 * s.lastEvaluation->floatAccuracy);

@@ -18,6 +18,8 @@ TimeSeries::TimeSeries(int capacity)
 
 void TimeSeries::append(double x, double y)
 {
+    if (!x_.isEmpty() && x < x_.back()) // the point replaces any at the same time
+        truncate(static_cast<int>(std::lower_bound(x_.begin(), x_.end(), x) - x_.begin()));
     if (pending_ > 0) {
         // Fold into the bucket being filled: its stored point is the running mean.
         pendingX_ += x;
@@ -37,6 +39,18 @@ void TimeSeries::append(double x, double y)
     pending_ = 0;
     if (size() >= capacity_)
         halve();
+}
+
+void TimeSeries::dropAfter(double x)
+{
+    truncate(static_cast<int>(std::upper_bound(x_.begin(), x_.end(), x) - x_.begin()));
+}
+
+void TimeSeries::truncate(int keep)
+{
+    x_.resize(keep);
+    y_.resize(keep);
+    pending_ = 0; // a bucket cut short is kept as it stands
 }
 
 void TimeSeries::halve()
@@ -64,6 +78,12 @@ void TimeSeries::showIn(QCPGraph* graph) const { graph->setData(x_, y_, true); }
 void Curve::add(double x, double y)
 {
     series.append(x, y);
+    series.showIn(graph);
+}
+
+void Curve::dropAfter(double x)
+{
+    series.dropAfter(x);
     series.showIn(graph);
 }
 

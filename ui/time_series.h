@@ -24,7 +24,9 @@ namespace sq::ui {
 // An x/y series that never holds more than `capacity` points. When full it averages neighbouring
 // pairs and from then on averages every `stride()` incoming points into one, so a long run keeps
 // an evenly dense, bounded curve instead of dropping its beginning. The newest bucket is shown
-// while it fills (its running mean), so the curve's end stays live.
+// while it fills (its running mean), so the curve's end stays live. A point earlier than the last
+// one (the run went back to an earlier state after a divergence) first drops the points at and
+// after its time: the curve shows the run as it now stands.
 class TimeSeries {
 public:
     static constexpr int kDefaultCapacity = 4000;
@@ -32,6 +34,7 @@ public:
     explicit TimeSeries(int capacity = kDefaultCapacity);
 
     void append(double x, double y);
+    void dropAfter(double x); // the points after x go
     void clear();
 
     int size() const { return static_cast<int>(x_.size()); }
@@ -41,11 +44,12 @@ public:
     const QVector<double>& xs() const { return x_; }
     const QVector<double>& ys() const { return y_; }
 
-    // Copies the points into `graph` (already sorted by x: time only moves forward).
+    // Copies the points into `graph` (sorted by x: see append).
     void showIn(QCPGraph* graph) const;
 
 private:
     void halve();
+    void truncate(int keep);
 
     int capacity_;
     int stride_ = 1;
@@ -63,6 +67,7 @@ struct Curve {
     TimeSeries series;
 
     void add(double x, double y); // appends and refreshes the graph's data
+    void dropAfter(double x);
     void clear();
 };
 

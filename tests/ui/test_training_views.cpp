@@ -158,10 +158,12 @@ private slots:
 
     void seriesKeepsEveryPointUntilFull();
     void seriesDecimatesPairwiseWithinCapacity();
+    void seriesRewindsWhenTheRunGoesBack();
     void eventLabelsAreShort();
 
     void metricsSeriesGetOnePointPerSnapshot();
     void metricsTestAccuracyGetsOnePointPerEvaluatedEpoch();
+    void metricsFollowARollback();
     void metricsMarkEventsAndCommitPhase();
     void metricsStayWithinCapOnLongRuns();
     void metricsLossLogScaleToggles();
@@ -197,6 +199,31 @@ void TestTrainingViews::seriesKeepsEveryPointUntilFull()
     QCOMPARE(series.stride(), 1);
     QCOMPARE(series.xs().back(), 6.0);
     QCOMPARE(series.ys().back(), 60.0);
+}
+
+// After a divergence the run goes back to an earlier step: the points after it are dropped, and
+// the curve continues from there, still sorted.
+void TestTrainingViews::seriesRewindsWhenTheRunGoesBack()
+{
+    sq::ui::TimeSeries series(8);
+    for (int i = 0; i < 6; ++i)
+        series.append(i, 10.0 * i);
+    series.append(3.5, -1.0);
+    QCOMPARE(series.xs(), (QVector<double>{0, 1, 2, 3, 3.5}));
+    QCOMPARE(series.ys().back(), -1.0);
+    series.append(4, 7.0);
+    QCOMPARE(series.xs(), (QVector<double>{0, 1, 2, 3, 3.5, 4}));
+
+    sq::ui::TimeSeries decimated(8);
+    for (int i = 0; i < 9; ++i) // stride 2, a bucket half full at x = 8
+        decimated.append(i, i);
+    decimated.append(5, 50.0);
+    QCOMPARE(decimated.xs(), (QVector<double>{0.5, 2.5, 4.5, 5}));
+    decimated.append(6, 60.0); // 5 opened a bucket of two: 6 is its partner
+    QCOMPARE(decimated.xs().back(), 5.5);
+    QCOMPARE(decimated.ys().back(), 55.0);
+    decimated.append(7, 70.0);
+    QCOMPARE(decimated.xs(), (QVector<double>{0.5, 2.5, 4.5, 5.5, 7}));
 }
 
 void TestTrainingViews::seriesDecimatesPairwiseWithinCapacity()
@@ -288,6 +315,25 @@ void TestTrainingViews::metricsTestAccuracyGetsOnePointPerEvaluatedEpoch()
     QCOMPARE(fl->pen().color(), sq::ui::Theme::floatColor());
     QCOMPARE(qu->pen().color(), sq::ui::Theme::quantizedColor());
     QVERIFY(qu->scatterStyle().shape() != QCPScatterStyle::ssNone);
+}
+
+// A divergence takes the run back across an evaluation: the curves lose what came after the
+// restored step, and the epoch evaluated again gets one point, not two.
+void TestTrainingViews::metricsFollowARollback()
+{
+    sq::ui::MetricsView view;
+    QCustomPlot* plot = view.plots().front();
+    QCPGraph* ce = graphNamed(plot, QStringLiteral("cross-entropy"));
+    QCPGraph* fl = graphNamed(plot, QStringLiteral("test (float)"));
+    feedRange(view, 0, 24); // evaluated epochs 1 and 2
+    QCOMPARE(fl->dataCount(), 2);
+    feedRange(view, 17, 30); // back to step 180 (epoch 1.8), then on to the end
+    QCOMPARE(ce->dataCount(), 30);
+    for (int i = 1; i < ce->dataCount(); ++i)
+        QVERIFY(ce->data()->at(i)->key > ce->data()->at(i - 1)->key);
+    QCOMPARE(fl->dataCount(), 3);
+    for (int e = 1; e <= 3; ++e)
+        QCOMPARE(fl->data()->at(e - 1)->key, static_cast<double>(e));
 }
 
 void TestTrainingViews::metricsMarkEventsAndCommitPhase()
