@@ -21,7 +21,7 @@ ConstView view(const MatrixRef& m) { return ConstView(m.data, m.rows, m.cols, St
 void gemm(const MatrixRef& a, Op opA, const MatrixRef& b, Op opB, float* c, int ldc, Accumulate accumulate)
 {
     const int m = opA == Op::None ? a.rows : a.cols;
-    const int k = opA == Op::None ? a.cols : a.rows;
+    [[maybe_unused]] const int k = opA == Op::None ? a.cols : a.rows; // only the BLAS call and the assert read it
     const int n = opB == Op::None ? b.cols : b.rows;
     assert(k == (opB == Op::None ? b.rows : b.cols));
     if (m == 0 || n == 0)
