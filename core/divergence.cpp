@@ -28,23 +28,22 @@ constexpr double kSuspectRatio = 3.0;
 std::string whatHappened(const DivergenceContext& c)
 {
     std::ostringstream m;
-    const std::string where = " at step " + std::to_string(c.step) + " (epoch " + std::to_string(c.epoch) + ", batch "
+    const std::string where = "step " + std::to_string(c.step) + " (epoch " + std::to_string(c.epoch) + ", batch "
                               + std::to_string(c.batch) + ")";
     switch (c.failure) {
     case Failure::NonFinite:
-        m << "training diverged: the " << c.quantity << " became " << valueWord(c.value) << where;
+        m << "training diverged: the " << c.quantity << " became " << valueWord(c.value) << " at " << where;
         break;
     case Failure::BlowUp:
         m << "training diverged: the " << c.quantity << " averaged " << number(c.value) << " over the "
-          << c.windowBatches << " batches up to step " << c.step << " (epoch " << c.epoch << ", batch " << c.batch
-          << "), " << number(std::round(c.value / c.reference)) << " times the chance level " << number(c.reference)
-          << ",";
+          << c.windowBatches << " batches up to " << where << ", " << number(std::round(c.value / c.reference))
+          << " times the chance level " << number(c.reference) << ",";
         break;
     case Failure::Collapse:
         m.precision(3);
         m << "training collapsed: the " << c.quantity << " was " << 100.0 * c.value << "% over the "
-          << c.windowBatches << " batches up to step " << c.step << " (epoch " << c.epoch << ", batch " << c.batch
-          << "), where guessing scores " << 100.0 * c.reference << "%,";
+          << c.windowBatches << " batches up to " << where << ", where guessing scores " << 100.0 * c.reference
+          << "%,";
         break;
     }
     return m.str();
