@@ -314,7 +314,11 @@ public:
     }
     ScopedModelState(const ScopedModelState&) = delete;
     ScopedModelState& operator=(const ScopedModelState&) = delete;
-    ~ScopedModelState() { restoreStatistics(), restoreForward(); }
+    ~ScopedModelState()
+    {
+        restoreStatistics();
+        restoreForward();
+    }
 
     void restoreStatistics()
     {
@@ -610,10 +614,15 @@ void Trainer::applyState(const TrainerState& s, bool history)
     lastSnapshotTime_ = Clock::now();
 }
 
+Trainer::HistorySizes Trainer::historySizes() const
+{
+    return {history_.steps.size(), history_.epochs.size(), history_.events.size()};
+}
+
 void Trainer::keepHealthyState()
 {
     captureInto(healthyState_, false);
-    healthyHistory_ = {history_.steps.size(), history_.epochs.size(), history_.events.size()};
+    healthyHistory_ = historySizes();
     haveHealthyState_ = true;
 }
 
@@ -635,7 +644,7 @@ void Trainer::keepGoodState()
     if (haveGoodState_ && !finite)
         return; // keep the older state: this one is already poisoned
     std::swap(goodState_, spare_);
-    goodHistory_ = {history_.steps.size(), history_.epochs.size(), history_.events.size()};
+    goodHistory_ = historySizes();
     haveGoodState_ = true;
 }
 

@@ -174,6 +174,7 @@ private:
     TrainerState goodState_;
     TrainerState spare_;
     HistorySizes goodHistory_;
+    HistorySizes historySizes() const; // the row counts now
     bool haveGoodState_ = false;
     // Cross-entropy since the last good-state capture: finite but exploding weights (the steps
     // just before a NaN) are not a state worth going back to.

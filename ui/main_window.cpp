@@ -756,9 +756,8 @@ void MainWindow::showDivergence(const QString& message)
     lastDivergence_ = message;
     statusBar()->showMessage(message, 30000);
     // Non-modal: the live controls stay reachable to lower the parameter before resuming.
-    const QString title = message.startsWith(QLatin1String("training collapsed")) ? tr("Training collapsed")
-                                                                                   : tr("Training diverged");
-    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    // The message says what failed (diverged, collapsed); the title what the run is doing now.
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Training paused"), message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setObjectName(QStringLiteral("divergenceDialog"));
     box->open();
